@@ -1,0 +1,32 @@
+"""Where vlcourse keeps things on disk.
+
+* ``repo_root()``: the checkout holding ``solutions/``, ``exercises/`` and ``grader/`` (courseware
+  lives beside the package, not inside it).
+* ``cache_dir()``: downloaded datasets and weights; ``VLCOURSE_CACHE`` overrides it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def repo_root() -> Path:
+    """The course checkout (``VLCOURSE_ROOT`` overrides the folder above the package)."""
+    env = os.environ.get("VLCOURSE_ROOT")
+    return Path(env).resolve() if env else PACKAGE_DIR.parent
+
+
+def cache_dir() -> Path:
+    """Folder for downloads (datasets, weights); created on demand."""
+    env = os.environ.get("VLCOURSE_CACHE")
+    path = Path(env) if env else Path.home() / ".cache" / "vlcourse"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def checkpoints_dir() -> Path:
+    """Reference checkpoints that ship with the package."""
+    return PACKAGE_DIR / "weights"
