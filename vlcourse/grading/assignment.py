@@ -1,0 +1,78 @@
+"""An assignment as the grader knows it: ``grader/NN_name/assignment.toml`` plus its hidden tests.
+
+Example ``assignment.toml``::
+
+    title = "SimCLR"
+    notebook = "simclr.ipynb"
+    withheld = ["vlcourse.simclr.nt_xent_loss"]   # unavailable to student code while grading
+    files = ["simclr_encoder.safetensors"]        # files the notebook saves that tests use
+    [reference_files]                             # what a correct submission hands in (verify, demo)
+    "simclr_encoder.safetensors" = "simclr_digits_tiny"
+    [limits]
+    cell_seconds = 120
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vlcourse.grading.limits import Limits
+from vlcourse.paths import repo_root
+
+
+@dataclass
+class Assignment:
+    """One assignment: its name, folders, notebook, withheld symbols, submitted files and limits."""
+
+    name: str
+    title: str
+    notebook: str
+    grader_dir: Path
+    withheld: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    reference_files: dict[str, str] = field(default_factory=dict)  # submitted file -> checkpoint name
+    limits: Limits = field(default_factory=Limits)
+
+    @property
+    def solution_notebook(self) -> Path:
+        return self.grader_dir.parent.parent / "solutions" / self.name / self.notebook
+
+    @property
+    def exercise_notebook(self) -> Path:
+        return self.grader_dir.parent.parent / "exercises" / self.name / self.notebook
+
+    @property
+    def mistakes_dir(self) -> Path:
+        return self.grader_dir / "mistakes"
+
+    @property
+    def samples_dir(self) -> Path:
+        return self.grader_dir / "samples"
+
+
+def load_assignment(name: str, root: Path | None = None) -> Assignment:
+    """Read ``grader/<name>/assignment.toml`` (``name`` may also be a path to that folder)."""
+    root = root or repo_root()
+    folder = Path(name) if Path(name).is_dir() else root / "grader" / name
+    config_path = folder / "assignment.toml"
+    if not config_path.exists():
+        known = sorted(p.parent.name for p in (root / "grader").glob("*/assignment.toml"))
+        raise FileNotFoundError(f"no assignment {name!r}: {config_path} is missing (known: {', '.join(known) or 'none'})")
+    raw = tomllib.loads(config_path.read_text())
+    return Assignment(
+        name=folder.resolve().name,
+        title=raw.get("title", folder.name),
+        notebook=raw["notebook"],
+        grader_dir=folder.resolve(),
+        withheld=list(raw.get("withheld", [])),
+        files=list(raw.get("files", [])),
+        reference_files=dict(raw.get("reference_files", {})),
+        limits=Limits.from_mapping(raw.get("limits", {})),
+    )
+
+
+def list_assignments(root: Path | None = None) -> list[str]:
+    root = root or repo_root()
+    return sorted(p.parent.name for p in (root / "grader").glob("*/assignment.toml"))

@@ -1,0 +1,165 @@
+"""Grade one submission, or a whole class, against an assignment's hidden suite.
+
+``grade_submission`` parses the notebook (trusted side), stages the files in a scratch folder,
+starts the runner, executes the cells and runs the hidden suite through the ``student`` fixture.
+Whatever goes wrong with a submission ends up in its :class:`SubmissionResult` — never as an
+exception that would stop the class.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pytest
+
+from vlcourse.grading.assignment import Assignment
+from vlcourse.grading.plugin import GradedTest, GradingPlugin, SubmittedFiles, TestOutcome, cell_points, pytest_args
+from vlcourse.grading.runner import CellResult, RunnerSpec, StudentError, StudentRunner
+from vlcourse.grading.student import Student
+from vlcourse.grading.submission import MalformedSubmission, find_notebook, parse_notebook, stage_files
+
+PRISTINE = "submitted"  # folder beside the runner's work folder holding the handed-in files
+
+
+@dataclass
+class TestReport:
+    """One hidden test's result as stored and shown (no hidden values)."""
+
+    cell: str
+    description: str
+    points: float
+    earned: float
+    passed: bool
+    reason: str = ""
+    hint: str = ""
+    grader_error: bool = False
+
+
+@dataclass
+class SubmissionResult:
+    """Everything the gradebook and the feedback need about one student."""
+
+    student: str
+    scores: dict[str, float]
+    max_scores: dict[str, float]
+    status: str = "ok"  # ok | malformed | timeout | crashed
+    messages: list[str] = field(default_factory=list)
+    cell_errors: dict[str, str] = field(default_factory=dict)  # graded cell -> its own error
+    tests: list[TestReport] = field(default_factory=list)
+    seconds: float = 0.0
+    needs_review: bool = False
+
+    @property
+    def total(self) -> float:
+        return round(sum(self.scores.values()), 4)
+
+    @property
+    def max_total(self) -> float:
+        return round(sum(self.max_scores.values()), 4)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, raw: dict) -> SubmissionResult:
+        raw = dict(raw)
+        raw["tests"] = [TestReport(**t) for t in raw.get("tests", [])]
+        return cls(**raw)
+
+
+def zero_result(student: str, max_scores: dict[str, float], status: str, message: str) -> SubmissionResult:
+    return SubmissionResult(student, {c: 0.0 for c in max_scores}, dict(max_scores), status, [message])
+
+
+def unavailable_cells(expected: set[str], present: set[str], runs: list[CellResult]) -> dict[str, str]:
+    """Graded cells whose tests cannot pass: missing from the notebook, or killed/hung the runner."""
+    reasons = {cell: "this graded cell is missing from your notebook (deleted or renamed?)" for cell in expected - present}
+    for run in runs:
+        if run.cell.grade_id in expected and run.status in ("timeout", "crashed", "skipped"):
+            reasons[run.cell.grade_id] = f"this cell did not finish: {run.error}"
+    return reasons
+
+
+def grade_submission(
+    assignment: Assignment,
+    student: str,
+    folder: Path,
+    tests: list[GradedTest],
+    scratch: Path | None = None,
+    wrap=None,
+) -> SubmissionResult:
+    """Grade one submission folder; never raises for anything the submission did."""
+    started = time.monotonic()
+    max_scores = cell_points(tests)
+    with tempfile.TemporaryDirectory(prefix=f"vlcourse-{student}-", dir=scratch) as tmp:
+        try:
+            notebook = parse_notebook(find_notebook(folder, assignment.notebook), set(max_scores))
+        except MalformedSubmission as exc:
+            return zero_result(student, max_scores, "malformed", str(exc))
+        work, pristine = Path(tmp) / "work", Path(tmp) / PRISTINE
+        notes = notebook.notes + stage_files(folder, work, assignment.files, pristine)
+        spec = RunnerSpec(workdir=work, limits=assignment.limits, withheld=assignment.withheld, wrap=wrap)
+        runner = StudentRunner(notebook.cells, spec)
+        try:
+            runs = runner.run_notebook()
+            plugin = GradingPlugin(
+                Student(runner),
+                SubmittedFiles(pristine, f"../{PRISTINE}"),
+                unavailable_cells(set(max_scores), notebook.grade_ids(), runs),
+            )
+            pytest.main(pytest_args(assignment.grader_dir), plugins=[plugin])
+        finally:
+            runner.close()
+    result = assemble(student, max_scores, tests, plugin.outcomes, runs, notes, runner)
+    result.seconds = round(time.monotonic() - started, 2)
+    return result
+
+
+def assemble(student, max_scores, tests, outcomes: dict[str, TestOutcome], runs, notes, runner) -> SubmissionResult:
+    scores = {cell: 0.0 for cell in max_scores}
+    reports = []
+    for test in tests:
+        outcome = outcomes.get(test.nodeid) or TestOutcome(test, 0.0, False, "this check did not run", grader_error=True)
+        scores[test.cell] += outcome.earned
+        reports.append(TestReport(
+            cell=test.cell, description=test.description, points=test.points, earned=round(outcome.earned, 4),
+            passed=outcome.passed, reason=outcome.reason, hint="" if outcome.passed else test.hint,
+            grader_error=outcome.grader_error,
+        ))
+    cell_errors = {r.cell.grade_id: r.error for r in runs if r.cell.grade_id in max_scores and r.status != "ok"}
+    statuses = {r.status for r in runs}
+    status = "timeout" if "timeout" in statuses else "crashed" if "crashed" in statuses else "ok"
+    messages = list(notes)
+    if runner.gave_up:
+        messages.append(runner.gave_up)
+        status = "timeout" if "time" in runner.gave_up else "crashed"
+    return SubmissionResult(
+        student=student, scores={k: round(v, 4) for k, v in scores.items()}, max_scores=dict(max_scores),
+        status=status, messages=messages, cell_errors=cell_errors, tests=reports,
+        needs_review=any(r.grader_error for r in reports),
+    )
+
+
+def save_result(result: SubmissionResult, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{result.student}.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(result.to_json(), indent=1))
+    tmp.replace(path)
+
+
+def load_result(folder: Path, student: str) -> SubmissionResult | None:
+    path = folder / f"{student}.json"
+    if not path.exists():
+        return None
+    try:
+        return SubmissionResult.from_json(json.loads(path.read_text()))
+    except (ValueError, TypeError):
+        return None
+
+
+__all__ = ["SubmissionResult", "TestReport", "grade_submission", "save_result", "load_result", "StudentError"]

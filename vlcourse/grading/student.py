@@ -1,0 +1,103 @@
+"""What hidden tests see of a submission: the ``student`` fixture.
+
+Hidden tests read like ordinary pytest::
+
+    def test_loss(student):
+        assert_close(student.nt_xent_loss(z1, z2, temperature=0.5), ref.nt_xent_loss(z1, z2, 0.5))
+
+``student.NAME(...)`` calls the notebook's global ``NAME`` inside the runner. Results that are
+plain data (tensors, numbers, strings, containers) come back by value; anything else (a module, an
+optimiser) stays in the runner and comes back as a :class:`Handle`, whose methods can be called in
+turn. ``student.lib("torch.optim.SGD")`` reaches library code inside the runner, and
+``student.ref("train_step")`` passes a notebook function as an argument.
+"""
+
+from __future__ import annotations
+
+from vlcourse.grading.runner import StudentError, StudentRunner
+
+
+class Handle:
+    """An object that lives in the runner (a module, an optimiser, a generator...)."""
+
+    def __init__(self, student: Student, ident: int, type_name: str):
+        self._student = student
+        self._ident = ident
+        self.type_name = type_name
+
+    def __call__(self, *args, **kwargs):
+        return self._student._call({"handle": self._ident}, args, kwargs)
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return RemoteCallable(self._student, {"handle": self._ident, "method": name}, f"{self.type_name}.{name}")
+
+    def __repr__(self) -> str:
+        return f"<handle #{self._ident}: {self.type_name} in the student's runner>"
+
+
+class RemoteCallable:
+    """A function or method in the runner; calling it sends a request."""
+
+    def __init__(self, student: Student, target: dict, label: str):
+        self._student = student
+        self._target = target
+        self.label = label
+
+    def __call__(self, *args, **kwargs):
+        return self._student._call(self._target, args, kwargs, label=self.label)
+
+    def keep(self, *args, **kwargs) -> Handle:
+        """Call, but keep the result in the runner even if it is plain data."""
+        return self._student._call(self._target, args, kwargs, keep=True, label=self.label)
+
+
+class StudentRef:
+    """A notebook global passed as an argument (e.g. the student's own loss function)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+
+class Student:
+    """Proxy of one submission (see module docstring)."""
+
+    def __init__(self, runner: StudentRunner):
+        self._runner = runner
+
+    def __getattr__(self, name: str) -> RemoteCallable:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return RemoteCallable(self, {"name": name}, name)
+
+    def lib(self, dotted: str) -> RemoteCallable:
+        """Library code (torch, vlcourse, ...) inside the runner, e.g. ``lib("torch.optim.SGD")``."""
+        return RemoteCallable(self, {"lib": dotted}, dotted.rsplit(".", 1)[-1])
+
+    def ref(self, name: str) -> StudentRef:
+        return StudentRef(name)
+
+    # --- plumbing ----------------------------------------------------------------------------
+    def _encode(self, value):
+        if isinstance(value, Handle):
+            return {"__handle__": value._ident}
+        if isinstance(value, StudentRef):
+            return {"__student__": value.name}
+        if type(value) in (list, tuple):
+            return type(value)(self._encode(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self._encode(v) for k, v in value.items()}
+        return value
+
+    def _decode(self, value):
+        if type(value) is dict and "__handle__" in value:
+            return Handle(self, int(value["__handle__"]), str(value.get("type", "object")))
+        return value
+
+    def _call(self, target: dict, args, kwargs, keep: bool = False, label: str = "call"):
+        try:
+            value = self._runner.call(target, list(self._encode(list(args))), self._encode(dict(kwargs)), keep)
+        except StudentError as exc:
+            raise StudentError(f"{label}(...): {exc}") from None
+        return self._decode(value)
