@@ -7,7 +7,7 @@ Example ``assignment.toml``::
     withheld = ["vlcourse.simclr.nt_xent_loss"]   # unavailable to student code while grading
     files = ["simclr_encoder.safetensors"]        # files the notebook saves that tests use
     [reference_files]                             # what a correct submission hands in (verify, demo)
-    "simclr_encoder.safetensors" = "simclr_digits_tiny"
+    "simclr_encoder.safetensors" = "vlcourse.simclr.export_reference_encoder"
     [limits]
     cell_seconds = 120
 """
@@ -32,7 +32,7 @@ class Assignment:
     grader_dir: Path
     withheld: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
-    reference_files: dict[str, str] = field(default_factory=dict)  # submitted file -> checkpoint name
+    reference_files: dict[str, str] = field(default_factory=dict)  # submitted file -> function(path) writing it
     limits: Limits = field(default_factory=Limits)
 
     @property

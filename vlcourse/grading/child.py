@@ -13,7 +13,7 @@ Requests (plain data, see :mod:`vlcourse.grading.protocol`):
   -> ``{"ok": True, "value": plain data or handle}`` or ``{"ok": False, "error": str}``,
   where TARGET is ``{"name": str}`` (a global of the notebook), ``{"lib": "pkg.mod.attr"}``,
   ``{"handle": int}`` or ``{"handle": int, "method": str}``. Arguments may contain
-  ``{"__handle__": id}`` and ``{"__student__": name}`` references.
+  ``{"__handle__": id}``, ``{"__student__": name}`` and ``{"__lib__": "pkg.mod.attr"}`` references.
 * ``{"op": "release", "handle": int}``, ``{"op": "ping"}``
 """
 
@@ -111,6 +111,8 @@ class Runner:
                 return self.handles[value["__handle__"]]
             if "__student__" in value:
                 return self.student_global(value["__student__"])
+            if "__lib__" in value:
+                return import_dotted(value["__lib__"])
             return {k: self.resolve_args(v) for k, v in value.items()}
         if type(value) in (list, tuple):
             return type(value)(self.resolve_args(v) for v in value)

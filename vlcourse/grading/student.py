@@ -60,6 +60,13 @@ class StudentRef:
         self.name = name
 
 
+class LibRef:
+    """A library object passed as an argument, resolved inside the runner."""
+
+    def __init__(self, dotted: str):
+        self.dotted = dotted
+
+
 class Student:
     """Proxy of one submission (see module docstring)."""
 
@@ -76,7 +83,12 @@ class Student:
         return RemoteCallable(self, {"lib": dotted}, dotted.rsplit(".", 1)[-1])
 
     def ref(self, name: str) -> StudentRef:
+        """A notebook global to pass as an argument, e.g. ``student.ref("nt_xent_loss")``."""
         return StudentRef(name)
+
+    def libref(self, dotted: str) -> LibRef:
+        """A library object to pass as an argument, e.g. ``student.libref("torch.nn.functional.relu")``."""
+        return LibRef(dotted)
 
     # --- plumbing ----------------------------------------------------------------------------
     def _encode(self, value):
@@ -84,6 +96,8 @@ class Student:
             return {"__handle__": value._ident}
         if isinstance(value, StudentRef):
             return {"__student__": value.name}
+        if isinstance(value, LibRef):
+            return {"__lib__": value.dotted}
         if type(value) in (list, tuple):
             return type(value)(self._encode(v) for v in value)
         if isinstance(value, dict):

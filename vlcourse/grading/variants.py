@@ -14,13 +14,12 @@ solution at run time means no hand-kept copy of a student notebook can drift.
 
 from __future__ import annotations
 
-import shutil
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
-from vlcourse.checkpoints import checkpoint_path
 from vlcourse.grading.assignment import Assignment
 
 
@@ -62,16 +61,17 @@ def replace_cell(notebook_path: Path, cell_id: str, source: str):
     return nb
 
 
-def reference_files(assignment: Assignment) -> dict[str, Path]:
-    """Files a correct submission hands in, taken from the reference checkpoints."""
-    return {name: checkpoint_path(ckpt) for name, ckpt in assignment.reference_files.items()}
+def reference_files(assignment: Assignment) -> dict[str, str]:
+    """Files a correct submission hands in: name -> dotted function that writes it from the reference."""
+    return dict(assignment.reference_files)
 
 
-def write_submission(folder: Path, notebook_name: str, nb, files: dict[str, Path]) -> Path:
+def write_submission(folder: Path, notebook_name: str, nb, files: dict[str, str]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, folder / notebook_name)
-    for name, path in files.items():
-        shutil.copyfile(path, folder / name)
+    for name, writer in files.items():
+        module_name, _, function = writer.rpartition(".")
+        getattr(importlib.import_module(module_name), function)(folder / name)
     return folder
 
 

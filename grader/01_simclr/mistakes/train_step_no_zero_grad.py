@@ -1,0 +1,9 @@
+# cell: train_step
+# why: gradients are never cleared, so they accumulate across steps
+def train_step(model, optimizer, x1, x2, loss_fn):
+    _, z1 = model(x1)
+    _, z2 = model(x2)
+    loss = loss_fn(z1, z2)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
