@@ -57,11 +57,11 @@ def test_loss_matches_reference(student):
 
 
 @grade(cell="nt_xent_loss", points=1, hint="Divide the similarities by the temperature exactly once; average over all 2N views.")
-@pytest.mark.parametrize("n, d, temperature", [(3, 5, 0.1), (16, 4, 2.0)])
-def test_loss_other_sizes_and_temperatures(student, n, d, temperature):
+def test_loss_other_sizes_and_temperatures(student):
     """matches the reference for other batch sizes, widths and temperatures"""
-    z1, z2 = randn(n, d, seed=n), randn(n, d, seed=n + 100)
-    assert_close(student.nt_xent_loss(z1, z2, temperature=temperature), ref.nt_xent_loss(z1, z2, temperature))
+    for n, d, temperature in [(3, 5, 0.1), (16, 4, 2.0), (2, 3, 1.0)]:
+        z1, z2 = randn(n, d, seed=n), randn(n, d, seed=n + 100)
+        assert_close(student.nt_xent_loss(z1, z2, temperature=temperature), ref.nt_xent_loss(z1, z2, temperature))
 
 
 @grade(cell="nt_xent_loss", points=0.5, hint="Cosine similarity ignores the length of z: normalise first.")

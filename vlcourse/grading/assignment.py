@@ -43,6 +43,15 @@ class Assignment:
     def exercise_notebook(self) -> Path:
         return self.grader_dir.parent.parent / "exercises" / self.name / self.notebook
 
+    def graded_cells(self) -> list[str]:
+        """grade_ids of the graded cells, in the order the source notebook has them."""
+        import nbformat
+
+        nb = nbformat.read(self.solution_notebook, as_version=4)
+        ids = [c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in nb.cells]
+        graded = [c.get("metadata", {}).get("nbgrader", {}).get("grade") for c in nb.cells]
+        return [i for i, g in zip(ids, graded) if i and g]
+
     @property
     def mistakes_dir(self) -> Path:
         return self.grader_dir / "mistakes"

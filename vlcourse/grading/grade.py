@@ -37,6 +37,7 @@ class TestReport:
     reason: str = ""
     hint: str = ""
     grader_error: bool = False
+    detail: str = ""  # TAs only: never written into student feedback
 
 
 @dataclass
@@ -97,7 +98,7 @@ def grade_submission(
     max_scores = cell_points(tests)
     with tempfile.TemporaryDirectory(prefix=f"vlcourse-{student}-", dir=scratch) as tmp:
         try:
-            notebook = parse_notebook(find_notebook(folder, assignment.notebook), set(max_scores))
+            notebook = parse_notebook(find_notebook(folder, assignment.notebook), assignment.graded_cells())
         except MalformedSubmission as exc:
             return zero_result(student, max_scores, "malformed", str(exc))
         work, pristine = Path(tmp) / "work", Path(tmp) / PRISTINE
@@ -128,7 +129,7 @@ def assemble(student, max_scores, tests, outcomes: dict[str, TestOutcome], runs,
         reports.append(TestReport(
             cell=test.cell, description=test.description, points=test.points, earned=round(outcome.earned, 4),
             passed=outcome.passed, reason=outcome.reason, hint="" if outcome.passed else test.hint,
-            grader_error=outcome.grader_error,
+            grader_error=outcome.grader_error, detail=outcome.detail,
         ))
     cell_errors = {r.cell.grade_id: r.error for r in runs if r.cell.grade_id in max_scores and r.status != "ok"}
     statuses = {r.status for r in runs}

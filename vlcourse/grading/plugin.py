@@ -39,6 +39,7 @@ class TestOutcome:
     passed: bool
     reason: str = ""  # safe to show the student
     grader_error: bool = False  # the hidden test itself broke: needs a human look
+    detail: str = ""  # for TAs only (may contain expected values): the failure as pytest saw it
 
 
 def graded_test_from_item(item) -> GradedTest:
@@ -141,17 +142,19 @@ class GradingPlugin(CollectPlugin):
         if report.skipped:
             return TestOutcome(test, 0.0, False, "this check could not run (the grader skipped it)", grader_error=True)
         excinfo = call.excinfo
+        detail = str(report.longreprtext)[-1500:]
         if excinfo is not None and excinfo.errisinstance(StudentError):
             return TestOutcome(test, 0.0, False, str(excinfo.value))
         if excinfo is not None and excinfo.errisinstance(AssertionError):
-            return TestOutcome(test, 0.0, False, "the result did not match")
+            return TestOutcome(test, 0.0, False, "the result did not match", detail=detail)
         kind = excinfo.typename if excinfo is not None else "error"
-        return TestOutcome(test, 0.0, False, f"the check itself failed ({kind}); a TA will look at it", grader_error=True)
+        return TestOutcome(test, 0.0, False, f"the check itself failed ({kind}); a TA will look at it",
+                           grader_error=True, detail=detail)
 
 
 def pytest_args(tests_dir: Path, collect_only: bool = False) -> list[str]:
     ini = tests_dir.parent / "pytest.ini"
-    args = [str(tests_dir), "-c", str(ini), "-q", "-p", "no:cacheprovider", "-p", "no:terminal",
+    args = [str(tests_dir), "-c", str(ini), "-p", "no:cacheprovider", "-p", "no:terminal",
             "--import-mode=importlib", "-W", "ignore"]
     return args + (["--collect-only"] if collect_only else [])
 

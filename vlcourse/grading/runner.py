@@ -46,6 +46,7 @@ class CellResult:
     cell: Cell
     status: str
     error: str | None = None
+    seconds: float = 0.0
 
 
 class OutputTail:
@@ -253,7 +254,9 @@ class StudentRunner:
     def run_notebook(self, progress: Callable[[int], None] | None = None) -> list[CellResult]:
         """Execute every cell once, in order; returns one :class:`CellResult` per cell."""
         for cell in self.cells:
+            started = time.monotonic()
             self.results[cell.index] = self._run_cell(cell)
+            self.results[cell.index].seconds = round(time.monotonic() - started, 3)
             if progress:
                 progress(cell.index)
         return [self.results[c.index] for c in self.cells]

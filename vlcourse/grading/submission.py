@@ -68,7 +68,7 @@ def find_notebook(folder: Path, expected_name: str) -> Path:
     return notebooks[0]
 
 
-def parse_notebook(path: Path, expected_ids: set[str]) -> ParsedNotebook:
+def parse_notebook(path: Path, expected_ids: list[str]) -> ParsedNotebook:
     """Parse and validate a notebook; raise :class:`MalformedSubmission` with a clear reason."""
     size = path.stat().st_size
     if size > MAX_NOTEBOOK_BYTES:
@@ -87,35 +87,39 @@ def parse_notebook(path: Path, expected_ids: set[str]) -> ParsedNotebook:
         found = raw.get("nbformat") if isinstance(raw, dict) else type(raw).__name__
         raise MalformedSubmission(f"{path.name} has nbformat {found!r}; only version 4 notebooks are graded")
     try:
-        nb = nbformat.from_dict(raw)
+        nb = nbformat.reads(text, as_version=nbformat.NO_CONVERT)  # joins multi-line sources
         nbformat.validate(nb)
     except Exception as exc:  # noqa: BLE001 - nbformat raises several types
         raise MalformedSubmission(f"{path.name} is not a valid notebook: {str(exc).splitlines()[0][:300]}") from None
     return ParsedNotebook(path, *extract_cells(nb, expected_ids))
 
 
-def extract_cells(nb, expected_ids: set[str]) -> tuple[list[Cell], list[str]]:
+def extract_cells(nb, expected_ids: list[str]) -> tuple[list[Cell], list[str]]:
+    """Code cells in order, plus notes on missing, duplicated or reordered graded cells.
+
+    ``expected_ids`` are the graded cells in the order the released notebook has them.
+    """
     cells, notes, seen = [], [], set()
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         grade_id = grade_id if isinstance(grade_id, str) else None
-        if grade_id in seen:
+        if grade_id is not None and grade_id in seen:
             notes.append(f"graded cell {grade_id!r} appears more than once; the last copy wins")
         seen.add(grade_id)
         cells.append(Cell(index=len(cells), source=str(cell.source), grade_id=grade_id))
-    present = seen & expected_ids
+    present = seen & set(expected_ids)
     if expected_ids and not present:
         raise MalformedSubmission(
             "none of this assignment's graded cells were found — is this the right notebook? "
             f"(expected cells: {', '.join(sorted(expected_ids))})"
         )
-    missing = expected_ids - seen
+    missing = [cell for cell in expected_ids if cell not in seen]
     if missing:
-        notes.append(f"graded cells missing (deleted or renamed): {', '.join(sorted(missing))}")
+        notes.append(f"graded cells missing (deleted or renamed): {', '.join(missing)}")
     order = [c.grade_id for c in cells if c.grade_id in expected_ids]
-    if order != sorted(order, key=sorted(expected_ids).index) and len(set(order)) == len(order):
+    if order != sorted(order, key=expected_ids.index):
         notes.append("graded cells are not in their original order; they ran in the order you left them")
     return cells, notes
 

@@ -28,6 +28,9 @@ def assert_close(actual, expected: torch.Tensor, kind: str = "float64", what: st
     rtol, atol = TOLERANCES[kind]
     assert type(actual) is torch.Tensor, f"{what} should be a tensor, got {type(actual).__name__}"
     assert tuple(actual.shape) == tuple(expected.shape), f"{what} has shape {tuple(actual.shape)}"
+    if not expected.is_floating_point():  # counters, indices: exact
+        assert not actual.is_floating_point() and torch.equal(actual.long(), expected.long()), f"{what} differs"
+        return
     assert actual.is_floating_point(), f"{what} should be a floating-point tensor"
     assert torch.isfinite(actual).all(), f"{what} contains nan or inf"
     torch.testing.assert_close(actual.to(expected.dtype), expected, rtol=rtol, atol=atol)
