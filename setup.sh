@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Set up vlcourse in ./.venv: Python 3.11+, PyTorch (CPU use; the pinned build installs from this
+# machine's local wheel cache where there is one), the package with its test extras, and the
+# bubblewrap sandbox for grading where apt-get can install it. Safe to run again: it only fills gaps.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON=${PYTHON:-python3}
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  echo "vlcourse needs Python >= 3.11 (found $("$PYTHON" --version)); set PYTHON=/path/to/python3.11" >&2
+  exit 1
+fi
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+PIP=(.venv/bin/python -m pip install --disable-pip-version-check -q)
+
+if ! .venv/bin/python -c 'import torch, torchvision' 2>/dev/null; then
+  echo "installing torch==2.14.1 torchvision==0.29.1 (about a minute)..."
+  "${PIP[@]}" torch==2.14.1 torchvision==0.29.1
+fi
+echo "installing vlcourse and its dependencies..."
+"${PIP[@]}" -e ".[test]"
+
+# Grading runs each submission under bubblewrap where it exists (see README, "For TAs").
+if ! command -v bwrap >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  (apt-get install -y -qq bubblewrap >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq bubblewrap >/dev/null 2>&1; }) \
+    || echo "note: could not install bubblewrap; grading will use process isolation only"
+fi
+.venv/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null 2>&1 || true
+echo "vlcourse is set up in .venv ($(.venv/bin/python -c 'import torch; print("torch", torch.__version__)'))"
