@@ -53,7 +53,7 @@ SHAPES_PALETTE: dict[str, tuple[int, int, int]] = {
     "yellow": (235, 215, 40),
     "purple": (150, 60, 210),
     "cyan": (40, 210, 220),
-    "orange": (245, 140, 20),
+    "orange": (245, 130, 0),
     "white": (240, 240, 240),
 }
 SHAPES_BACKGROUND = (0, 0, 0)
@@ -89,7 +89,8 @@ class ShapesConfig:
     """How to generate a Shapes split.
 
     Attributes:
-        image_size: height and width of the square images in pixels (at least 16).
+        image_size: height and width of the square images in pixels (at least 16; from 32 on, small
+            and large objects of every shape differ clearly in area).
         num_samples: number of images generated per call of :func:`generate_shapes`.
         min_objects, max_objects: each image holds a uniformly drawn number of objects in this range
             (1 ≤ min_objects ≤ max_objects ≤ 4).
@@ -203,7 +204,9 @@ def _check_int(name: str, value: object, minimum: int, hint: str) -> None:
 
 def _check_names(field: str, names: object, allowed: tuple[str, ...]) -> tuple[str, ...]:
     if isinstance(names, str):
-        raise TypeError(f"{field} must be a sequence of names such as {allowed[:2]}, not the string {names!r}")
+        raise TypeError(
+            f"{field} must be a sequence of names such as {allowed[:2]}, not the string {names!r}"
+        )
     names = tuple(names)
     if not names:
         raise ValueError(f"{field} is empty; choose at least one of {allowed}")
@@ -323,7 +326,9 @@ def _sample_attributes(cfg: ShapesConfig, split: str, rng: np.random.Generator, 
     )
 
 
-def _sample_layouts(radii: np.ndarray, present: np.ndarray, image_size: int, rng: np.random.Generator) -> np.ndarray:
+def _sample_layouts(
+    radii: np.ndarray, present: np.ndarray, image_size: int, rng: np.random.Generator
+) -> np.ndarray:
     """Object centres such that every object's bounding disc lies inside the image and apart from the others.
 
     Vectorised rejection sampling: each round places the slots of all unfinished images one after
@@ -478,7 +483,7 @@ def describe_object(obj: dict) -> str:
 def _sentence(subject: dict, others: list[dict]) -> str:
     """``subject`` followed by its relation to each of ``others``, joined by "and"."""
     clauses = [f"{relation_between(subject, other)} {describe_object(other)}" for other in others]
-    return " and ".join([describe_object(subject) + (" " + clauses[0] if clauses else "")] + clauses[1:])
+    return " ".join([describe_object(subject), " and ".join(clauses)]).rstrip()
 
 
 def canonical_caption(objects: list[dict]) -> str:
@@ -552,7 +557,9 @@ def generate_shapes(cfg: ShapesConfig, split: str = "train") -> ShapesData:
     if split not in SHAPES_SPLITS:
         raise ValueError(f"split must be one of {SHAPES_SPLITS}, got {split!r}")
     if split == "heldout" and not cfg.heldout_pairs:
-        raise ValueError("the heldout split needs held-out pairs; set cfg.heldout_pairs, e.g. (('red', 'triangle'),)")
+        raise ValueError(
+            "the heldout split needs held-out pairs; set cfg.heldout_pairs, e.g. (('red', 'triangle'),)"
+        )
     scenes = _sample_scenes(cfg, split, _split_rng(cfg, split, stream=0))
     images = _render(scenes, cfg)  # (N, 3, H, W)
     objects = _scene_objects(scenes, cfg)
