@@ -10,10 +10,6 @@ import math
 import re
 from collections import Counter
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import numpy as np
 import pytest
 import torch
