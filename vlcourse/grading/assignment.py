@@ -52,6 +52,23 @@ class Assignment:
         graded = [c.get("metadata", {}).get("nbgrader", {}).get("grade") for c in nb.cells]
         return [i for i, g in zip(ids, graded) if i and g]
 
+    def withheld_files(self) -> list[Path]:
+        """Source files of the withheld symbols; the sandbox replaces them with empty files.
+
+        A withheld symbol must live in a file of its own kind (e.g. ``vlcourse/simclr/losses.py``)
+        that holds nothing else the notebook needs: ``vlcourse verify`` proves that, since the
+        solution must still score full marks with these files masked.
+        """
+        import importlib
+        import inspect
+
+        files = set()
+        for dotted in self.withheld:
+            module_name, _, attr = dotted.rpartition(".")
+            obj = getattr(importlib.import_module(module_name), attr)
+            files.add(Path(inspect.getsourcefile(obj)).resolve())
+        return sorted(files)
+
     @property
     def mistakes_dir(self) -> Path:
         return self.grader_dir / "mistakes"

@@ -18,8 +18,10 @@ import pytest
 
 from vlcourse.grading.assignment import Assignment
 from vlcourse.grading.plugin import GradedTest, GradingPlugin, SubmittedFiles, TestOutcome, cell_points, pytest_args
+from vlcourse.grading.sandbox import bwrap_works, bwrap_wrapper
 from vlcourse.grading.runner import CellResult, RunnerSpec, StudentError, StudentRunner
 from vlcourse.grading.student import Student
+from vlcourse.paths import PACKAGE_DIR
 from vlcourse.grading.submission import MalformedSubmission, find_notebook, parse_notebook, stage_files
 
 PRISTINE = "submitted"  # folder beside the runner's work folder holding the handed-in files
@@ -85,24 +87,36 @@ def unavailable_cells(expected: set[str], present: set[str], runs: list[CellResu
     return reasons
 
 
+def runner_wrap(assignment: Assignment, scratch: Path, sandbox: bool):
+    """The bubblewrap command prefix for this submission, or ``None`` for process isolation only."""
+    if not sandbox or not bwrap_works():
+        return None
+    return bwrap_wrapper(scratch, [PACKAGE_DIR], assignment.withheld_files())
+
+
 def grade_submission(
     assignment: Assignment,
     student: str,
     folder: Path,
     tests: list[GradedTest],
     scratch: Path | None = None,
-    wrap=None,
+    sandbox: bool = True,
 ) -> SubmissionResult:
-    """Grade one submission folder; never raises for anything the submission did."""
+    """Grade one submission folder; never raises for anything the submission did.
+
+    With ``sandbox`` (the default) the runner starts under bubblewrap where it works
+    (see :mod:`vlcourse.grading.sandbox`); otherwise in a plain separate process.
+    """
     started = time.monotonic()
     max_scores = cell_points(tests)
-    with tempfile.TemporaryDirectory(prefix=f"vlcourse-{student}-", dir=scratch) as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"vlcourse-{safe_name(student)}-", dir=scratch) as tmp:
         try:
             notebook = parse_notebook(find_notebook(folder, assignment.notebook), assignment.graded_cells())
         except MalformedSubmission as exc:
             return zero_result(student, max_scores, "malformed", str(exc))
         work, pristine = Path(tmp) / "work", Path(tmp) / PRISTINE
         notes = notebook.notes + stage_files(folder, work, assignment.files, pristine)
+        wrap = runner_wrap(assignment, Path(tmp), sandbox)
         spec = RunnerSpec(workdir=work, limits=assignment.limits, withheld=assignment.withheld, wrap=wrap)
         runner = StudentRunner(notebook.cells, spec)
         try:
@@ -145,16 +159,21 @@ def assemble(student, max_scores, tests, outcomes: dict[str, TestOutcome], runs,
     )
 
 
+def safe_name(student: str) -> str:
+    """A student name usable in a file name (folder names can hold anything)."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in student)[:100] or "student"
+
+
 def save_result(result: SubmissionResult, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{result.student}.json"
+    path = folder / f"{safe_name(result.student)}.json"
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(result.to_json(), indent=1))
     tmp.replace(path)
 
 
 def load_result(folder: Path, student: str) -> SubmissionResult | None:
-    path = folder / f"{student}.json"
+    path = folder / f"{safe_name(student)}.json"
     if not path.exists():
         return None
     try:

@@ -7,7 +7,7 @@ import html
 from collections import Counter
 from pathlib import Path
 
-from vlcourse.grading.grade import SubmissionResult
+from vlcourse.grading.grade import SubmissionResult, safe_name
 
 STATUS_TEXT = {"ok": "", "malformed": "malformed notebook", "timeout": "timed out", "crashed": "crashed"}
 
@@ -59,7 +59,7 @@ def feedback_html(result: SubmissionResult, title: str) -> str:
 def write_feedback(results: list[SubmissionResult], title: str, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for result in results:
-        (folder / f"{result.student}.html").write_text(feedback_html(result, title), encoding="utf-8")
+        (folder / f"{safe_name(result.student)}.html").write_text(feedback_html(result, title), encoding="utf-8")
 
 
 def summary_text(results: list[SubmissionResult], cells: list[str]) -> str:
