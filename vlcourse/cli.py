@@ -46,7 +46,8 @@ def cmd_grade(args) -> int:
     from vlcourse.grading.assignment import load_assignment
     from vlcourse.grading.classroom import grade_class
 
-    result = grade_class(load_assignment(args.assignment), Path(args.submissions), Path(args.out), force=args.force)
+    result = grade_class(load_assignment(args.assignment), Path(args.submissions), Path(args.out),
+                         force=args.force, workers=args.workers)
     print(result.summary())
     print(f"\nwrote {Path(args.out) / 'grades.csv'} and {Path(args.out) / 'feedback'}/")
     return 0
@@ -99,6 +100,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("submissions", help="folder with one sub-folder per student")
     p.add_argument("--out", required=True, help="where grades.csv, feedback/ and results/ go")
     p.add_argument("--force", action="store_true", help="regrade students already graded in --out")
+    p.add_argument("--workers", type=int, default=None, help="parallel grading processes (default: one per CPU core)")
     p.set_defaults(func=cmd_grade)
 
     p = sub.add_parser("demo", help="build the assignments, grade the bundled sample class, print the gradebook")

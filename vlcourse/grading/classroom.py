@@ -6,6 +6,10 @@ students already graded unless ``force`` is set, so an interrupted run loses not
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +20,23 @@ from vlcourse.grading.grade import SubmissionResult, grade_submission, load_resu
 from vlcourse.grading.plugin import cell_points, collect_graded_tests
 from vlcourse.grading.report import summary_text, write_csv, write_feedback
 from vlcourse.grading.submission import find_submissions
+
+
+def grade_many(assignment: Assignment, folders: dict[str, Path], tests, workers: int) -> Iterator[SubmissionResult]:
+    """Yield results as submissions finish, in worker processes when ``workers`` > 1."""
+    if workers <= 1 or len(folders) <= 1:
+        for student, folder in folders.items():
+            yield grade_submission(assignment, student, folder, tests)
+        return
+    context = multiprocessing.get_context("spawn")  # no inherited threads or torch state
+    with ProcessPoolExecutor(max_workers=min(workers, len(folders)), mp_context=context) as pool:
+        futures = {pool.submit(grade_submission, assignment, s, f, tests): s for s, f in folders.items()}
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
 
 @dataclass
@@ -29,25 +50,37 @@ class ClassResult:
         return summary_text(self.results, self.cells)
 
 
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)))
+
+
 def grade_class(
     assignment: Assignment,
     submissions: Path,
     out: Path,
     force: bool = False,
     progress: bool = True,
+    workers: int | None = None,
 ) -> ClassResult:
-    """Grade every submission under ``submissions``; write ``grades.csv``, feedback and results."""
+    """Grade every submission under ``submissions``; write ``grades.csv``, feedback and results.
+
+    Students already graded in ``out/results`` are skipped unless ``force``. With ``workers`` > 1
+    (default: one per CPU core) submissions are graded in parallel worker processes; each result
+    is saved the moment it is done, so Ctrl-C or a crash loses no finished grade.
+    """
     tests = collect_graded_tests(assignment.grader_dir)
     cells = list(cell_points(tests))
     folders = find_submissions(submissions, assignment.name)
     results_dir = out / "results"
-    results = []
-    for student, folder in tqdm(folders.items(), desc=f"grading {assignment.name}", disable=not progress):
-        previous = None if force else load_result(results_dir, student)
-        if previous is None:
-            previous = grade_submission(assignment, student, folder, tests)
-            save_result(previous, results_dir)
-        results.append(previous)
+    done = {} if force else {s: r for s in folders if (r := load_result(results_dir, s)) is not None}
+    todo = {s: f for s, f in folders.items() if s not in done}
+    bar = tqdm(total=len(folders), initial=len(done), desc=f"grading {assignment.name}", disable=not progress)
+    for result in grade_many(assignment, todo, tests, workers or default_workers()):
+        save_result(result, results_dir)
+        done[result.student] = result
+        bar.update(1)
+    bar.close()
+    results = [done[s] for s in folders]
     write_csv(results, cells, out / "grades.csv")
     write_feedback(results, f"{assignment.name}: {assignment.title}", out / "feedback")
     return ClassResult(assignment, results, cells, out)

@@ -53,7 +53,8 @@ class SubmissionResult:
     messages: list[str] = field(default_factory=list)
     cell_errors: dict[str, str] = field(default_factory=dict)  # graded cell -> its own error
     tests: list[TestReport] = field(default_factory=list)
-    seconds: float = 0.0
+    seconds: float = 0.0  # grading time, without the runner's interpreter and torch start-up
+    startup_seconds: float = 0.0
     needs_review: bool = False
 
     @property
@@ -130,7 +131,8 @@ def grade_submission(
         finally:
             runner.close()
     result = assemble(student, max_scores, tests, plugin.outcomes, runs, notes, runner)
-    result.seconds = round(time.monotonic() - started, 2)
+    result.startup_seconds = round(runner.startup_seconds, 2)
+    result.seconds = round(time.monotonic() - started - runner.startup_seconds, 2)
     return result
 
 

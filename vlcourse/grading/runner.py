@@ -134,6 +134,7 @@ class StudentRunner:
         self._fds: tuple[int, int] | None = None
         self.gave_up: str | None = None
         self.started = False
+        self.startup_seconds = 0.0
 
     # --- process life ------------------------------------------------------------------------
     def _spawn(self) -> None:
@@ -160,8 +161,12 @@ class StudentRunner:
         os.close(rep_w)
         self._fds = (req_w, rep_r)
         threading.Thread(target=drain, args=(self.proc.stdout, self.output), daemon=True).start()
+        started = time.monotonic()
         try:
             self._receive(self.limits.startup_seconds)
+            startup = time.monotonic() - started
+            self.startup_seconds += startup
+            self.deadline += startup  # interpreter and torch start-up is not the submission's time
         except ProtocolError as exc:
             self.kill()
             self.gave_up = f"the runner could not start ({exc}); output:\n{self.output.text()[-1500:]}"
