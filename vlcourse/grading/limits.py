@@ -28,6 +28,9 @@ class Limits:
         cpu_seconds: CPU time of the runner process.
         threads: intra-op threads for torch/OpenMP inside the runner.
         max_restarts: restarts after hangs or crashes before grading of the rest stops.
+        processes: processes and threads the runner may have at once (a cgroup's pids.max, or
+            RLIMIT_NPROC for an unprivileged grader); stops fork bombs.
+        total_memory_bytes: memory of the runner's whole process tree (a cgroup), where available.
     """
 
     call_seconds: float = 60.0
@@ -40,6 +43,8 @@ class Limits:
     cpu_seconds: int = 1800
     threads: int = 1
     max_restarts: int = 4
+    processes: int = 256
+    total_memory_bytes: int = 8 * GiB
 
     def __post_init__(self):
         for f in fields(self):
@@ -59,7 +64,12 @@ class Limits:
 
 def apply_rlimits(limits: Limits) -> None:
     """Set the kernel's limits in the runner process (called between fork and exec)."""
+    import os
+
     resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+    if os.getuid() != 0:  # not enforced for root; there a cgroup's pids.max does the job
+        running = len([p for p in os.listdir("/proc") if p.isdigit()])
+        resource.setrlimit(resource.RLIMIT_NPROC, (running + limits.processes,) * 2)
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vlcourse.grading.cgroups import ProcessGroupLimits
 from vlcourse.grading.limits import Limits, apply_rlimits
 from vlcourse.grading.protocol import ChannelClosed, ChannelTimeout, ProtocolError, read_frame, write_frame
 
@@ -135,6 +136,7 @@ class StudentRunner:
         self.gave_up: str | None = None
         self.started = False
         self.startup_seconds = 0.0
+        self.cgroups = ProcessGroupLimits(self.limits.processes, self.limits.total_memory_bytes)
 
     # --- process life ------------------------------------------------------------------------
     def _spawn(self) -> None:
@@ -155,7 +157,7 @@ class StudentRunner:
             stderr=subprocess.STDOUT,
             pass_fds=(req_r, rep_w),
             start_new_session=True,
-            preexec_fn=lambda: apply_rlimits(self.limits),
+            preexec_fn=self._prepare_child,
         )
         os.close(req_r)
         os.close(rep_w)
@@ -172,8 +174,14 @@ class StudentRunner:
             self.gave_up = f"the runner could not start ({exc}); output:\n{self.output.text()[-1500:]}"
             raise StudentError(self.gave_up) from None
 
+    def _prepare_child(self) -> None:
+        """Runs in the child between fork and exec: limits, then join the control groups."""
+        apply_rlimits(self.limits)
+        self.cgroups.join()
+
     def kill(self) -> None:
-        """End the runner and everything it started (its whole process group)."""
+        """End the runner and everything it started (its process group and its control groups)."""
+        self.cgroups.kill_all()
         if self.proc is not None:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
@@ -186,7 +194,9 @@ class StudentRunner:
                 os.close(fd)
             self._fds = None
 
-    close = kill
+    def close(self) -> None:
+        self.kill()
+        self.cgroups.close()
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
