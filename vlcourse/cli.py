@@ -46,9 +46,14 @@ def cmd_grade(args) -> int:
     from vlcourse.grading.assignment import load_assignment
     from vlcourse.grading.classroom import grade_class
 
-    result = grade_class(load_assignment(args.assignment), Path(args.submissions), Path(args.out),
-                         force=args.force, workers=args.workers)
+    assignment = load_assignment(args.assignment)
+    result = grade_class(assignment, Path(args.submissions), Path(args.out), force=args.force, workers=args.workers)
     print(result.summary())
+    if args.gradebook:
+        from vlcourse.grading.gradebook import export_to_gradebook
+
+        export_to_gradebook(assignment.name, assignment.notebook, result.max_scores, result.results, args.gradebook)
+        print(f"exported to nbgrader's gradebook {args.gradebook}")
     print(f"\nwrote {Path(args.out) / 'grades.csv'} and {Path(args.out) / 'feedback'}/")
     return 0
 
@@ -101,6 +106,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="where grades.csv, feedback/ and results/ go")
     p.add_argument("--force", action="store_true", help="regrade students already graded in --out")
     p.add_argument("--workers", type=int, default=None, help="parallel grading processes (default: one per CPU core)")
+    p.add_argument("--gradebook", metavar="DB_URL",
+                   help="also write the scores into an nbgrader gradebook, e.g. sqlite:///course/gradebook.db")
     p.set_defaults(func=cmd_grade)
 
     p = sub.add_parser("demo", help="build the assignments, grade the bundled sample class, print the gradebook")

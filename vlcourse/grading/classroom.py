@@ -43,8 +43,12 @@ def grade_many(assignment: Assignment, folders: dict[str, Path], tests, workers:
 class ClassResult:
     assignment: Assignment
     results: list[SubmissionResult]
-    cells: list[str]
+    max_scores: dict[str, float]
     out: Path
+
+    @property
+    def cells(self) -> list[str]:
+        return list(self.max_scores)
 
     def summary(self) -> str:
         return summary_text(self.results, self.cells)
@@ -69,7 +73,8 @@ def grade_class(
     is saved the moment it is done, so Ctrl-C or a crash loses no finished grade.
     """
     tests = collect_graded_tests(assignment.grader_dir)
-    cells = list(cell_points(tests))
+    max_scores = cell_points(tests)
+    cells = list(max_scores)
     folders = find_submissions(submissions, assignment.name)
     results_dir = out / "results"
     done = {} if force else {s: r for s in folders if (r := load_result(results_dir, s)) is not None}
@@ -83,4 +88,4 @@ def grade_class(
     results = [done[s] for s in folders]
     write_csv(results, cells, out / "grades.csv")
     write_feedback(results, f"{assignment.name}: {assignment.title}", out / "feedback")
-    return ClassResult(assignment, results, cells, out)
+    return ClassResult(assignment, results, max_scores, out)

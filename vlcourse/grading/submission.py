@@ -40,18 +40,34 @@ class ParsedNotebook:
 def find_submissions(folder: Path, assignment: str) -> dict[str, Path]:
     """Map student name -> folder holding their files.
 
-    Accepts ``folder/<student>/`` and nbgrader's ``submitted/<student>/<assignment>/`` (``folder``
-    being the course root, its ``submitted`` folder, or a folder of students).
+    Accepts ``folder/<student>/``, nbgrader's ``submitted/<student>/<assignment>/`` (``folder``
+    being the course root, its ``submitted`` folder, or a folder of students) and nbgrader's
+    exchange ``inbound/<student>+<assignment>+<timestamp>/`` (the latest submission per student).
     """
     if (folder / "submitted").is_dir():
         folder = folder / "submitted"
     if not folder.is_dir():
         raise FileNotFoundError(f"submissions folder {folder} does not exist")
+    if folder.name == "inbound" or (folder / "inbound").is_dir():
+        return find_exchange_submissions(folder if folder.name == "inbound" else folder / "inbound", assignment)
     found = {}
     for student_dir in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
         nested = student_dir / assignment
         found[student_dir.name] = nested if nested.is_dir() else student_dir
     return found
+
+
+def find_exchange_submissions(inbound: Path, assignment: str) -> dict[str, Path]:
+    """nbgrader's exchange layout: ``<student>+<assignment>+<timestamp>[+<random>]`` folders."""
+    latest: dict[str, tuple[str, Path]] = {}
+    for entry in sorted(inbound.iterdir()):
+        parts = entry.name.split("+")
+        if len(parts) < 3 or parts[1] != assignment or not entry.is_dir():
+            continue
+        student, timestamp = parts[0], parts[2]
+        if student not in latest or timestamp > latest[student][0]:
+            latest[student] = (timestamp, entry)
+    return {student: path for student, (_, path) in sorted(latest.items())}
 
 
 def find_notebook(folder: Path, expected_name: str) -> Path:
