@@ -14,7 +14,8 @@ from pathlib import Path
 import nbformat
 
 from vlcourse.grading.assignment import Assignment
-from vlcourse.grading.grade import SubmissionResult, grade_submission
+from vlcourse.grading.classroom import default_workers, grade_many
+from vlcourse.grading.grade import SubmissionResult
 from vlcourse.grading.plugin import GradedTest, cell_points, collect_graded_tests
 from vlcourse.grading.variants import Variant, blank_submission, read_variants, solution_submission, variant_submission
 
@@ -67,31 +68,30 @@ def check_variant(variant: Variant, result: SubmissionResult) -> Check:
                  f"{variant.cell}: {earned:g}/{maximum:g}, want {want}; total {describe(result)}")
 
 
-def verify_assignment(assignment: Assignment, log=print) -> list[Check]:
+def verify_assignment(assignment: Assignment, log=print, workers: int | None = None) -> list[Check]:
     """Run every verification for one assignment; returns the checks (all ok = verified)."""
     tests: list[GradedTest] = collect_graded_tests(assignment.grader_dir)
-    expected = cell_points(tests)
-    checks = check_metadata(assignment, expected)
+    checks = check_metadata(assignment, cell_points(tests))
     for check in checks:
         log(check.line())
+
+    def record(check: Check) -> None:
+        checks.append(check)
+        log(check.line())
+
+    variants = {v.name: v for v in read_variants(assignment.mistakes_dir) + read_variants(assignment.samples_dir)}
     with tempfile.TemporaryDirectory(prefix="vlcourse-verify-") as tmp:
         tmp = Path(tmp)
-
-        def grade(name: str, folder: Path) -> SubmissionResult:
-            return grade_submission(assignment, name, folder, tests, scratch=tmp)
-
-        def record(check: Check) -> None:
-            checks.append(check)
-            log(check.line())
-
-        solution = grade("solution", solution_submission(assignment, tmp / "solution"))
-        record(Check("solution scores full marks", solution.total == solution.max_total and solution.max_total > 0,
-                     describe(solution)))
-        blank = grade("blank", blank_submission(assignment, tmp / "blank"))
-        record(Check("blank scores zero", blank.total == 0, describe(blank)))
-        for variant in read_variants(assignment.mistakes_dir) + read_variants(assignment.samples_dir):
-            folder = variant_submission(assignment, variant, tmp / variant.name)
-            record(check_variant(variant, grade(variant.name, folder)))
-    if len(read_variants(assignment.mistakes_dir)) < 6:
-        record(Check("known mistakes", False, f"only {len(read_variants(assignment.mistakes_dir))} in {assignment.mistakes_dir}; at least 6 expected"))
+        folders = {"solution": solution_submission(assignment, tmp / "solution"),
+                   "blank": blank_submission(assignment, tmp / "blank")}
+        folders |= {name: variant_submission(assignment, v, tmp / name) for name, v in variants.items()}
+        results = {r.student: r for r in grade_many(assignment, folders, tests, workers or default_workers())}
+    solution, blank = results["solution"], results["blank"]
+    record(Check("solution scores full marks", solution.total == solution.max_total > 0, describe(solution)))
+    record(Check("blank scores zero", blank.total == 0, describe(blank)))
+    for name, variant in variants.items():
+        record(check_variant(variant, results[name]))
+    mistakes = len(read_variants(assignment.mistakes_dir))
+    if mistakes < 6:
+        record(Check("known mistakes", False, f"only {mistakes} in {assignment.mistakes_dir}; at least 6 expected"))
     return checks
