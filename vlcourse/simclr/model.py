@@ -45,7 +45,7 @@ class SimCLRConfig:
         augment: augmentation strengths (see vlcourse.data.augment).
     """
 
-    channels: tuple[int, ...] = (16, 32)
+    channels: tuple[int, ...] = (32, 64)
     feature_dim: int = 64
     proj_hidden_dim: int = 64
     proj_dim: int = 32
@@ -66,7 +66,7 @@ class SimCLRConfig:
         if isinstance(self.augment, dict):  # configs read back from a manifest
             self.augment = AugmentConfig(**self.augment)
         if not self.channels or min(self.channels) < 1:
-            raise ValueError(f"channels must be a non-empty tuple of positive widths, e.g. (16, 32); got {self.channels}")
+            raise ValueError(f"channels must be a non-empty tuple of positive widths, e.g. (32, 64); got {self.channels}")
         if DIGITS_IMAGE_SIZE % 2 ** (len(self.channels) - 1):
             raise ValueError(
                 f"{len(self.channels)} conv blocks halve 8×8 images {len(self.channels) - 1} times; "
@@ -140,7 +140,7 @@ class Encoder(nn.Module):
     """
 
     def __init__(
-        self, channels: tuple[int, ...] = (16, 32), feature_dim: int = 64, image_size: int = DIGITS_IMAGE_SIZE
+        self, channels: tuple[int, ...] = (32, 64), feature_dim: int = 64, image_size: int = DIGITS_IMAGE_SIZE
     ):
         super().__init__()
         self.channels = tuple(channels)
