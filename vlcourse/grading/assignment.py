@@ -33,6 +33,7 @@ class Assignment:
     withheld: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     reference_files: dict[str, str] = field(default_factory=dict)  # submitted file -> function(path) writing it
+    preload: list[str] = field(default_factory=list)  # modules the runner imports during start-up
     limits: Limits = field(default_factory=Limits)
 
     @property
@@ -95,6 +96,7 @@ def load_assignment(name: str, root: Path | None = None) -> Assignment:
         withheld=list(raw.get("withheld", [])),
         files=list(raw.get("files", [])),
         reference_files=dict(raw.get("reference_files", {})),
+        preload=list(raw.get("preload", [])),
         limits=Limits.from_mapping(raw.get("limits", {})),
     )
 

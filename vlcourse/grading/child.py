@@ -35,18 +35,40 @@ class Withheld(Exception):
 
 
 def withhold(dotted_names: list[str]) -> None:
-    """Replace each ``package.module.attr`` with a stub that raises :class:`Withheld`."""
+    """Replace each ``package.module.attr`` with a stub that raises :class:`Withheld`.
+
+    Re-exports of the same object (``vlcourse.simclr.nt_xent_loss`` for
+    ``vlcourse.simclr.losses.nt_xent_loss``) are replaced too. Under the sandbox the source files
+    are masked as well, so this matters for process-only isolation.
+    """
     for dotted in dotted_names:
         module_name, _, attr = dotted.rpartition(".")
         try:
-            module = importlib.import_module(module_name)
+            original = getattr(importlib.import_module(module_name), attr, None)
         except Exception:  # noqa: BLE001 - a masked module cannot be imported at all: fine
-            continue
+            original = None
 
         def stub(*args, _name=dotted, **kwargs):
             raise Withheld(f"{_name} is withheld while grading: write your own implementation")
 
-        setattr(module, attr, stub)
+        for module in list(sys.modules.values()):
+            if module is None:
+                continue
+            if getattr(module, "__name__", None) == module_name:
+                setattr(module, attr, stub)
+            elif original is not None:
+                for name, value in list(vars(module).items()):
+                    if value is original:
+                        setattr(module, name, stub)
+
+
+def preload(modules: list[str]) -> None:
+    """Import what the notebook will import anyway, during start-up (which is not graded time)."""
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - the notebook will report it if it matters
+            pass
 
 
 def seed_everything(seed: int) -> None:
@@ -205,6 +227,7 @@ def main(argv: list[str]) -> None:
     request_fd, reply_fd = int(argv[1]), int(argv[2])
     import torch  # noqa: F401 - import the heavy stack before any student code, once
 
+    preload([n for n in os.environ.get("VLCOURSE_PRELOAD", "").split(",") if n])
     withheld = [n for n in os.environ.get("VLCOURSE_WITHHELD", "").split(",") if n]
     withhold(withheld)
     seed_everything(int(os.environ.get("VLCOURSE_SEED", "0")))

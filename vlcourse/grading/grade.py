@@ -118,7 +118,8 @@ def grade_submission(
         work, pristine = Path(tmp) / "work", Path(tmp) / PRISTINE
         notes = notebook.notes + stage_files(folder, work, assignment.files, pristine)
         wrap = runner_wrap(assignment, Path(tmp), sandbox)
-        spec = RunnerSpec(workdir=work, limits=assignment.limits, withheld=assignment.withheld, wrap=wrap)
+        spec = RunnerSpec(workdir=work, limits=assignment.limits, withheld=assignment.withheld,
+                          preload=assignment.preload, wrap=wrap)
         runner = StudentRunner(notebook.cells, spec)
         try:
             runs = runner.run_notebook()

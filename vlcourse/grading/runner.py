@@ -90,6 +90,7 @@ class RunnerSpec:
     workdir: Path
     limits: Limits = field(default_factory=Limits)
     withheld: list[str] = field(default_factory=list)
+    preload: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     wrap: Callable[[list[str]], list[str]] | None = None  # e.g. a sandbox command in front
 
@@ -113,6 +114,7 @@ def child_environment(spec: RunnerSpec) -> dict[str, str]:
         "VLCOURSE_SEED": "0",
         "VLCOURSE_CACHE": str(spec.workdir / ".cache"),
         "VLCOURSE_WITHHELD": ",".join(spec.withheld),
+        "VLCOURSE_PRELOAD": ",".join(spec.preload),
         "TQDM_DISABLE": "1",
     }
     env.update(spec.env)
@@ -269,9 +271,10 @@ class StudentRunner:
     def run_notebook(self, progress: Callable[[int], None] | None = None) -> list[CellResult]:
         """Execute every cell once, in order; returns one :class:`CellResult` per cell."""
         for cell in self.cells:
-            started = time.monotonic()
+            started, startup_before = time.monotonic(), self.startup_seconds
             self.results[cell.index] = self._run_cell(cell)
-            self.results[cell.index].seconds = round(time.monotonic() - started, 3)
+            startup = self.startup_seconds - startup_before  # a (re)start is not the cell's time
+            self.results[cell.index].seconds = round(time.monotonic() - started - startup, 3)
             if progress:
                 progress(cell.index)
         return [self.results[c.index] for c in self.cells]
