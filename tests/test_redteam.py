@@ -117,7 +117,7 @@ def test_gradebook_is_intact(graded):
         rows = list(csv.reader(handle))
     assert len(rows) == 1 + 1 + len(ATTACKS)
     assert not any(row[0] == "attacker" for row in rows)
-    assert ["honest", "2", "2", "4", "4"] in rows
+    assert ["honest", "2", "2", "4", "4", "sandbox"] in [row[:6] for row in rows]
 
 
 def test_nothing_ran_in_the_grader_and_nothing_outlived_the_runner(graded):

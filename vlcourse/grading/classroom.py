@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from tqdm.auto import tqdm
 from vlcourse.grading.assignment import Assignment
 from vlcourse.grading.grade import SubmissionResult, grade_submission, load_result, save_result
 from vlcourse.grading.plugin import cell_points, collect_graded_tests
+from vlcourse.grading.sandbox import WEAKER_ISOLATION_NOTE, bwrap_works
+from vlcourse.grading.similarity import copy_flags, defined_names, fingerprint
 from vlcourse.grading.report import summary_text, write_csv, write_feedback
 from vlcourse.grading.submission import find_submissions
 
@@ -37,6 +40,29 @@ def grade_many(assignment: Assignment, folders: dict[str, Path], tests, workers:
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
+
+
+def notebook_prints(path: Path, cells: list[str]) -> dict[str, str | None]:
+    """Fingerprints of the graded cells of one of our own notebooks (solution or blank)."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    prints = {}
+    for cell in nb.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id in cells:
+            prints[grade_id] = fingerprint(cell.source, defined_names(cell.source))
+    return prints
+
+
+def flag_copies(assignment: Assignment, results: list[SubmissionResult]) -> None:
+    """Attach copy-detection flags (reference or classmates) to the results; scores are untouched."""
+    cells = assignment.graded_cells()
+    reference = notebook_prints(assignment.solution_notebook, cells)
+    blank = notebook_prints(assignment.exercise_notebook, cells) if assignment.exercise_notebook.exists() else {}
+    flags = copy_flags({r.student: r.fingerprints for r in results}, reference, blank)
+    for result in results:
+        result.flags = flags.get(result.student, [])
 
 
 @dataclass
@@ -72,6 +98,8 @@ def grade_class(
     (default: one per CPU core) submissions are graded in parallel worker processes; each result
     is saved the moment it is done, so Ctrl-C or a crash loses no finished grade.
     """
+    if not bwrap_works():
+        print(f"warning: {WEAKER_ISOLATION_NOTE}", file=sys.stderr)
     tests = collect_graded_tests(assignment.grader_dir)
     max_scores = cell_points(tests)
     cells = list(max_scores)
@@ -86,6 +114,7 @@ def grade_class(
         bar.update(1)
     bar.close()
     results = [done[s] for s in folders]
+    flag_copies(assignment, results)
     write_csv(results, cells, out / "grades.csv")
     write_feedback(results, f"{assignment.name}: {assignment.title}", out / "feedback")
     return ClassResult(assignment, results, max_scores, out)

@@ -19,6 +19,7 @@ import pytest
 from vlcourse.grading.assignment import Assignment
 from vlcourse.grading.plugin import GradedTest, GradingPlugin, SubmittedFiles, TestOutcome, cell_points, pytest_args
 from vlcourse.grading.sandbox import bwrap_works, bwrap_wrapper
+from vlcourse.grading.similarity import defined_names, fingerprint
 from vlcourse.grading.runner import CellResult, RunnerSpec, StudentError, StudentRunner
 from vlcourse.grading.student import Student
 from vlcourse.paths import PACKAGE_DIR
@@ -56,6 +57,9 @@ class SubmissionResult:
     seconds: float = 0.0  # grading time, without the runner's interpreter and torch start-up
     startup_seconds: float = 0.0
     needs_review: bool = False
+    isolation: str = ""  # sandbox | process (see vlcourse.grading.sandbox)
+    fingerprints: dict[str, str | None] = field(default_factory=dict)  # graded cell -> normalised-code hash
+    flags: list[str] = field(default_factory=list)  # copy detection; set for the whole class
 
     @property
     def total(self) -> float:
@@ -118,6 +122,7 @@ def grade_submission(
         work, pristine = Path(tmp) / "work", Path(tmp) / PRISTINE
         notes = notebook.notes + stage_files(folder, work, assignment.files, pristine)
         wrap = runner_wrap(assignment, Path(tmp), sandbox)
+        prints = {c.grade_id: fingerprint(c.source, defined_names(c.source)) for c in notebook.cells if c.grade_id in max_scores}
         spec = RunnerSpec(workdir=work, limits=assignment.limits, withheld=assignment.withheld,
                           preload=assignment.preload, wrap=wrap)
         runner = StudentRunner(notebook.cells, spec)
@@ -133,6 +138,8 @@ def grade_submission(
             runner.close()
     result = assemble(student, max_scores, tests, plugin.outcomes, runs, notes, runner)
     result.startup_seconds = round(runner.startup_seconds, 2)
+    result.isolation = "sandbox" if wrap is not None else "process"
+    result.fingerprints = prints
     result.seconds = round(time.monotonic() - started - runner.startup_seconds, 2)
     return result
 

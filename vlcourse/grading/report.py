@@ -8,19 +8,31 @@ from collections import Counter
 from pathlib import Path
 
 from vlcourse.grading.grade import SubmissionResult, safe_name
+from vlcourse.grading.sandbox import WEAKER_ISOLATION_NOTE
 
 STATUS_TEXT = {"ok": "", "malformed": "malformed notebook", "timeout": "timed out", "crashed": "crashed"}
 
 
 def write_csv(results: list[SubmissionResult], cells: list[str], path: Path) -> None:
-    """``student, <one column per graded cell>, total, max_total`` (one row per student)."""
+    """``student, <one column per graded cell>, total, max_total, isolation, review`` (a row per student).
+
+    ``isolation`` says how the submission ran (``sandbox``, or ``process`` where bubblewrap was
+    missing: weaker); ``review`` lists what a human should look at (copy flags, broken checks).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student", *cells, "total", "max_total"])
+        writer.writerow(["student", *cells, "total", "max_total", "isolation", "review"])
         for result in sorted(results, key=lambda r: r.student):
             writer.writerow([result.student, *(fmt(result.scores.get(c, 0.0)) for c in cells),
-                             fmt(result.total), fmt(result.max_total)])
+                             fmt(result.total), fmt(result.max_total), result.isolation, "; ".join(review_notes(result))])
+
+
+def review_notes(result: SubmissionResult) -> list[str]:
+    notes = list(result.flags)
+    if result.needs_review:
+        notes.append("a hidden check broke; see results/<student>.json")
+    return notes
 
 
 def fmt(value: float) -> str:
@@ -82,7 +94,13 @@ def summary_text(results: list[SubmissionResult], cells: list[str]) -> str:
             lines.append(f"{label}: {', '.join(names)}")
     review = [r.student for r in results if r.needs_review]
     if review:
-        lines.append(f"Needs a human look: {', '.join(review)}")
+        lines.append(f"Needs a human look (a hidden check broke): {', '.join(review)}")
+    flagged = [r for r in results if r.flags]
+    if flagged:
+        lines.append("Flagged for review (similar code):")
+        lines += [f"  {r.student}: {'; '.join(r.flags)}" for r in flagged]
+    if any(r.isolation == "process" for r in results):
+        lines.append(f"Isolation: {WEAKER_ISOLATION_NOTE}")
     return "\n".join(lines)
 
 
