@@ -163,3 +163,39 @@ def test_nbgrader_submitted_layout(toy, tmp_path):
     write(tmp_path / "course" / "submitted" / "ada" / "00_toy", solution(toy))
     result = grade_class(toy, tmp_path / "course", tmp_path / "out", progress=False)
     assert [(r.student, r.total) for r in result.results] == [("ada", 4)]
+
+
+def test_same_submission_same_scores_ten_times(toy, tmp_path):
+    """A cell whose answer depends on random numbers still scores the same every time (the runner is seeded)."""
+    nb = solution(toy)
+    graded_cell(nb, "add").source = "def add(a, b):\n    return a + b if torch.rand(()) < 0.5 else a - b"
+    for i in range(10):
+        write(tmp_path / "class" / f"copy{i}", nb)
+    result = grade_class(toy, tmp_path / "class", tmp_path / "out", progress=False, workers=2)
+    assert len({r.scores["add"] for r in result.results}) == 1
+    assert len(result.results) == 10
+
+
+def test_interrupted_run_resumes_without_loss(toy, tmp_path):
+    """Ctrl-C in the middle of a class: finished grades are kept and the rerun grades only the rest."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    for i in range(6):
+        write(tmp_path / "class" / f"s{i}", solution(toy))
+    command = [sys.executable, "-m", "vlcourse.cli", "grade", str(toy.grader_dir), str(tmp_path / "class"),
+               "--out", str(tmp_path / "out"), "--workers", "1"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    results = tmp_path / "out" / "results"
+    deadline = time.monotonic() + 300
+    while len(list(results.glob("*.json"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=60)
+    kept = {p.name: p.stat().st_mtime_ns for p in results.glob("*.json")}
+    assert 2 <= len(kept) < 6
+    again = grade_class(toy, tmp_path / "class", tmp_path / "out", progress=False, workers=1)
+    assert [r.total for r in again.results] == [4.0] * 6
+    assert all(results.joinpath(name).stat().st_mtime_ns == mtime for name, mtime in kept.items())
