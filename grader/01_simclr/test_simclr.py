@@ -4,6 +4,7 @@ Every value is computed on this (trusted) side with the reference in vlcourse.si
 code only ever runs in its own process, reached through the ``student`` fixture.
 """
 
+import functools
 import math
 
 import pytest
@@ -91,6 +92,16 @@ def test_loss_gradients_match(student):
 # --- train_step (2 points) --------------------------------------------------------------------------
 
 
+@functools.cache
+def two_step_case():
+    """Start weights, batches and the reference's losses and final weights (the same for every student)."""
+    torch.manual_seed(0)
+    state = ref.SimCLRModel(ref.SimCLRConfig(**SMALL_MODEL)).state_dict()
+    images, _ = load_digits_split("train")
+    batches = [(images[i : i + 16], images[i + 16 : i + 32]) for i in (0, 32)]
+    return state, batches, *reference_steps(state, batches, lr=0.05)
+
+
 def reference_steps(state, batches, lr):
     torch.manual_seed(0)
     model = ref.SimCLRModel(ref.SimCLRConfig(**SMALL_MODEL))
@@ -105,11 +116,7 @@ def reference_steps(state, batches, lr):
 @grade(cell="train_step", points=1.5, hint="Clear the gradients before backward, then take exactly one optimiser step.")
 def test_two_steps_match_reference(student):
     """two successive steps (SGD with momentum) move the weights exactly like the reference"""
-    torch.manual_seed(0)
-    state = ref.SimCLRModel(ref.SimCLRConfig(**SMALL_MODEL)).state_dict()
-    images, _ = load_digits_split("train")
-    batches = [(images[i : i + 16], images[i + 16 : i + 32]) for i in (0, 32)]
-    expected_losses, expected_state = reference_steps(state, batches, lr=0.05)
+    state, batches, expected_losses, expected_state = two_step_case()
 
     model = student.lib("vlcourse.grading.probes.build_module")(
         "vlcourse.simclr.SimCLRModel", "vlcourse.simclr.SimCLRConfig", SMALL_MODEL, state

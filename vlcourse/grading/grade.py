@@ -156,7 +156,7 @@ def assemble(student, max_scores, tests, outcomes: dict[str, TestOutcome], runs,
             grader_error=outcome.grader_error, detail=outcome.detail,
         ))
     cell_errors = {r.cell.grade_id: r.error for r in runs if r.cell.grade_id in max_scores and r.status != "ok"}
-    statuses = {r.status for r in runs}
+    statuses = {r.status for r in runs if r.status != "not run"}
     status = "timeout" if "timeout" in statuses else "crashed" if "crashed" in statuses else "ok"
     messages = list(notes)
     if runner.gave_up:

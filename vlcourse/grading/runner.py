@@ -38,6 +38,7 @@ class Cell:
     index: int
     source: str
     grade_id: str | None = None
+    skip: bool = False  # an experiment or self-check cell the grader does not need (tag SKIP_TAG)
 
 
 @dataclass
@@ -217,7 +218,7 @@ class StudentRunner:
     def _start_and_replay(self) -> None:
         self._spawn()
         for index in sorted(self.results):
-            if index in self.poisoned:
+            if index in self.poisoned or self.cells[index].skip:
                 continue
             try:
                 self._request({"op": "exec", "source": self.cells[index].source}, self.limits.cell_seconds)
@@ -280,6 +281,8 @@ class StudentRunner:
         return [self.results[c.index] for c in self.cells]
 
     def _run_cell(self, cell: Cell) -> CellResult:
+        if cell.skip:
+            return CellResult(cell, "not run", "experiment or self-check cell: not run while grading")
         if self.gave_up:
             return CellResult(cell, "skipped", self.gave_up)
         try:

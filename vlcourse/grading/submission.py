@@ -17,6 +17,7 @@ import nbformat
 
 from vlcourse.grading.runner import Cell
 
+SKIP_TAG = "skip-grading"  # cells (experiments, self-checks) the grader need not run
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
 MAX_FOLDER_BYTES = 200 * 1024 * 1024
 
@@ -124,7 +125,9 @@ def extract_cells(nb, expected_ids: list[str]) -> tuple[list[Cell], list[str]]:
         if grade_id is not None and grade_id in seen:
             notes.append(f"graded cell {grade_id!r} appears more than once; the last copy wins")
         seen.add(grade_id)
-        cells.append(Cell(index=len(cells), source=str(cell.source), grade_id=grade_id))
+        tags = cell.get("metadata", {}).get("tags", [])
+        skip = grade_id is None and isinstance(tags, list) and SKIP_TAG in tags
+        cells.append(Cell(index=len(cells), source=str(cell.source), grade_id=grade_id, skip=skip))
     present = seen & set(expected_ids)
     if expected_ids and not present:
         raise MalformedSubmission(
