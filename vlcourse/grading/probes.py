@@ -27,14 +27,69 @@ def value_and_grad(fn, args: list, kwargs: dict, wrt: list[int]):
     return value.detach(), [None if g is None else g.detach() for g in grads]
 
 
-def build_module(class_path: str, config_path: str, config: dict, state_dict: dict | None = None):
-    """``Class(Config(**config))`` with ``state_dict`` loaded, e.g. a reference model to drive."""
-    module_cls = _import(class_path)
+def build_module(
+    class_path, config_path: str, config: dict, state_dict: dict | None = None, dtype: str | None = None,
+    allow_missing_buffers: bool = False, **kwargs,
+):
+    """``Class(Config(**config), **kwargs)``, cast to ``dtype``, with ``state_dict`` loaded.
+
+    E.g. a reference model to drive, or a student's class (``class_path`` may be the class itself,
+    passed as ``student.ref("Name")``) to load reference weights into; ``kwargs`` may name classes too,
+    e.g. ``attention_cls=student.ref("CausalSelfAttention")``.
+
+    Args:
+        class_path: dotted path of the module class, or the class.
+        config_path: dotted path of the config class.
+        config: keyword arguments of the config.
+        state_dict: weights to load (strictly: every parameter, no unknown key).
+        dtype: ``"float64"``, ``"float32"``...: cast the module before loading, so weights keep their precision.
+        allow_missing_buffers: accept state dicts that lack some of the module's buffers (e.g. a
+            student's persistent mask), never missing parameters.
+    """
+    module_cls = _import(class_path) if isinstance(class_path, str) else class_path
     config_cls = _import(config_path)
-    module = module_cls(config_cls(**config))
+    module = module_cls(config_cls(**config), **kwargs)
+    if dtype is not None:
+        module = module.to(getattr(torch, dtype))
     if state_dict is not None:
-        module.load_state_dict(state_dict)
+        load_state(module, state_dict, allow_missing_buffers)
     return module
+
+
+def load_state(module: torch.nn.Module, state_dict: dict, allow_missing_buffers: bool = False) -> None:
+    """``module.load_state_dict(state_dict)``, strict except (optionally) for missing buffers."""
+    result = module.load_state_dict(state_dict, strict=not allow_missing_buffers)
+    if allow_missing_buffers:
+        parameters = {name for name, _ in module.named_parameters(remove_duplicate=False)}
+        missing = [name for name in result.missing_keys if name in parameters]
+        if missing or result.unexpected_keys:
+            raise RuntimeError(
+                f"the weights do not fit this module: missing parameters {missing}, unexpected keys "
+                f"{result.unexpected_keys}"
+            )
+
+
+def module_value_and_grads(module: torch.nn.Module, args: list, out_weight: torch.Tensor):
+    """``module(*args)`` and the gradients of ``(output * out_weight).sum()`` w.r.t. the floating-point
+    ``args`` and the module's parameters.
+
+    Returns:
+        ``(output, [grad of each arg or None], {parameter name: grad or None})``.
+    """
+    args = [a.detach().clone().requires_grad_(True) if a.is_floating_point() else a for a in args]
+    output = module(*args)
+    if not isinstance(output, torch.Tensor):
+        raise TypeError(f"expected a tensor, got {type(output).__name__}")
+    inputs = [a for a in args if a.requires_grad]
+    params = dict(module.named_parameters())
+    grads = torch.autograd.grad((output * out_weight).sum(), inputs + list(params.values()), allow_unused=True)
+    grads = [None if g is None else g.detach() for g in grads]
+    arg_grads = iter(grads[: len(inputs)])
+    return (
+        output.detach(),
+        [next(arg_grads) if a.requires_grad else None for a in args],
+        dict(zip(params, grads[len(inputs):])),
+    )
 
 
 def pair_mse_loss(z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,15 @@
+# cell: sampling
+# why: the temperature divides the probabilities after the softmax instead of the logits before it
+def next_token_distribution(logits, temperature=1.0, top_k=None):
+    if top_k is not None:
+        kth = torch.topk(logits, min(top_k, logits.size(-1)), dim=-1).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    probs = torch.softmax(logits, dim=-1) / temperature
+    return probs / probs.sum(dim=-1, keepdim=True)
+
+
+def sample_next(logits, temperature=1.0, top_k=None, generator=None):
+    if temperature == 0:
+        return logits.argmax(dim=-1, keepdim=True)
+    probs = next_token_distribution(logits, temperature, top_k)
+    return torch.multinomial(probs, num_samples=1, generator=generator)
