@@ -50,7 +50,7 @@ def test_export_is_read_by_nbgrader(graded_exchange):
         assert gradebook.find_assignment("00_toy").max_score == 4.0
         assert len(gradebook.students) == 2
 
-    subprocess.run([sys.executable, "-m", "nbgrader", "export", f"--CourseDirectory.root={root}",
+    subprocess.run([str(Path(sys.executable).parent / "nbgrader"), "export", f"--CourseDirectory.root={root}",
                     f"--CourseDirectory.db_url={db}", "--CsvExportPlugin.to=nbgrader_grades.csv"],
                    cwd=root, check=True, capture_output=True)
     with open(root / "nbgrader_grades.csv") as handle:

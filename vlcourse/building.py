@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from vlcourse.paths import repo_root
+from vlcourse.paths import ensure_scripts_on_path, repo_root
 
 
 class BuildError(RuntimeError):
@@ -27,6 +27,7 @@ def generate_student_notebooks(name: str, source_dir: Path, out_dir: Path) -> li
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Config
 
+    ensure_scripts_on_path()
     with tempfile.TemporaryDirectory(prefix="vlcourse-build-") as course:
         course = Path(course)
         shutil.copytree(source_dir, course / "source" / name,

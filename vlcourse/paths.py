@@ -30,3 +30,15 @@ def cache_dir() -> Path:
 def checkpoints_dir() -> Path:
     """Reference checkpoints that ship with the package."""
     return PACKAGE_DIR / "weights"
+
+
+def ensure_scripts_on_path() -> None:
+    """Put this interpreter's scripts folder on PATH (nbgrader runs ``alembic`` as a command).
+
+    ``.venv/bin/vlcourse`` works without activating the environment; the tools it starts should too.
+    """
+    import sys
+
+    scripts = str(Path(sys.executable).parent)
+    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")

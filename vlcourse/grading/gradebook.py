@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from vlcourse.grading.grade import SubmissionResult
+from vlcourse.paths import ensure_scripts_on_path
 
 
 def export_to_gradebook(
@@ -22,6 +23,7 @@ def export_to_gradebook(
     """Write ``results`` into the nbgrader gradebook at ``db_url`` (e.g. ``sqlite:///gradebook.db``)."""
     from nbgrader.api import Gradebook
 
+    ensure_scripts_on_path()
     notebook_id = Path(notebook_name).stem
     with Gradebook(db_url) as gradebook:
         gradebook.update_or_create_assignment(assignment_name)
