@@ -41,12 +41,6 @@ def one_thread():
     torch.set_num_threads(before)
 
 
-def require_slow(request):
-    """The project's `slow` marker is documented as excluded by default: skip unless selected with -m."""
-    if "slow" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("slow: run with -m slow")
-
-
 def small_model(dtype=torch.float32, **overrides) -> GPT:
     torch.manual_seed(0)
     return GPT(GPTConfig(**{**SMALL, **overrides})).to(dtype)
@@ -359,7 +353,6 @@ def test_manifest_entry_is_complete():
 
 @pytest.mark.slow
 def test_tiny_preset_reproduces_the_shipped_checkpoint(request, tmp_path, monkeypatch):
-    require_slow(request)
     if not SHARED_SHAKESPEARE.exists():
         pytest.skip("tiny Shakespeare is not available")
     cache = tmp_path / "cache"
