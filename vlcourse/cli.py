@@ -47,7 +47,13 @@ def cmd_grade(args) -> int:
     from vlcourse.grading.classroom import grade_class
 
     assignment = load_assignment(args.assignment)
-    result = grade_class(assignment, Path(args.submissions), Path(args.out), force=args.force, workers=args.workers)
+    try:
+        result = grade_class(assignment, Path(args.submissions), Path(args.out), force=args.force, workers=args.workers)
+    except KeyboardInterrupt:
+        saved = len(list((Path(args.out) / "results").glob("*.json")))
+        print(f"\ninterrupted: {saved} graded submissions are saved in {Path(args.out) / 'results'}; "
+              "run the same command again to grade the rest", file=sys.stderr)
+        return 130
     print(result.summary())
     if args.gradebook:
         from vlcourse.grading.gradebook import export_to_gradebook
