@@ -105,3 +105,14 @@ def test_withheld_reference_is_unavailable(tmp_path):
             Student(runner).use()
     finally:
         runner.close()
+
+
+def test_runner_restarts_cleanly_after_a_fork_bomb(runner_factory):
+    """The bomb's dying processes must not block the restart (they count against the process limit)."""
+    runner = runner_factory([
+        "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass",
+        "after = 'still graded'",
+    ], cell_seconds=4, processes=64)
+    statuses = [r.status for r in runner.run_notebook()]
+    assert statuses[0] in ("timeout", "crashed", "error")
+    assert statuses[1] == "ok"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 import uuid
 from pathlib import Path
 
@@ -67,18 +68,32 @@ class ProcessGroupLimits:
         for folder in self.folders:
             (folder / "cgroup.procs").write_text(str(os.getpid()))
 
-    def kill_all(self) -> None:
-        """SIGKILL every process still in the groups (also ones that left the process group)."""
-        for folder in self.folders:
-            try:
-                pids = (folder / "cgroup.procs").read_text().split()
-            except OSError:
-                continue
+    def kill_all(self, wait_seconds: float = 10.0) -> None:
+        """SIGKILL every process in the groups (also ones that left the process group) until none is left.
+
+        Waiting matters: a restarted runner joins the same groups, and a fork bomb's dying children
+        would otherwise still count against ``pids.max`` and make the restart fail.
+        """
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            pids = self._members()
+            if not pids or time.monotonic() > deadline:
+                return
             for pid in pids:
                 try:
-                    os.kill(int(pid), signal.SIGKILL)
-                except (ProcessLookupError, PermissionError, ValueError):
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
                     pass
+            time.sleep(0.02)
+
+    def _members(self) -> list[int]:
+        members = []
+        for folder in self.folders:
+            try:
+                members += [int(p) for p in (folder / "cgroup.procs").read_text().split()]
+            except (OSError, ValueError):
+                continue
+        return members
 
     def close(self) -> None:
         self.kill_all()
@@ -95,6 +110,4 @@ class ProcessGroupLimits:
             except FileNotFoundError:
                 return
             except OSError:
-                import time
-
                 time.sleep(0.02)
