@@ -63,7 +63,13 @@ def test_flags_reference_matches_and_classmates_but_not_the_blank():
         "eve": {"loss": prints(blank)},
     }
     flags = copy_flags(students, {"loss": prints(ORIGINAL)}, {"loss": prints(blank)})
-    assert flags["ada"] == ["loss: matches the reference solution up to names and formatting"]
+    assert flags["ada"] == ["matches the reference solution up to names and formatting: loss"]
     assert flags["bob"] == ["loss: same code as cy up to names and formatting"]
     assert flags["cy"] == ["loss: same code as bob up to names and formatting"]
     assert "dee" not in flags and "eve" not in flags
+
+
+def test_students_who_both_copied_the_reference_get_one_flag_each():
+    students = {"ada": {"loss": prints(ORIGINAL)}, "bob": {"loss": prints(DISGUISED)}}
+    flags = copy_flags(students, {"loss": prints(ORIGINAL)}, {})
+    assert flags == {name: ["matches the reference solution up to names and formatting: loss"] for name in students}

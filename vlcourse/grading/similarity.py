@@ -93,12 +93,16 @@ def copy_flags(
     flags: dict[str, list[str]] = defaultdict(list)
     groups: dict[tuple[str, str], list[str]] = defaultdict(list)
     for student, prints in sorted(student_prints.items()):
+        copied = []
         for cell, print_ in prints.items():
             if not print_ or print_ == blank_prints.get(cell):
                 continue
             if print_ == reference_prints.get(cell):
-                flags[student].append(f"{cell}: matches the reference solution up to names and formatting")
-            groups[(cell, print_)].append(student)
+                copied.append(cell)  # classmates who match the reference are covered by this flag
+            else:
+                groups[(cell, print_)].append(student)
+        if copied:
+            flags[student].append(f"matches the reference solution up to names and formatting: {', '.join(copied)}")
     for (cell, _), students in groups.items():
         if len(students) > 1:
             for student in students:
