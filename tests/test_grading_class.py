@@ -36,7 +36,7 @@ def build_class(root: Path, toy) -> Path:
     write(root / "correct", solution(toy))
     write(root / "blank", nbformat.read(toy.exercise_notebook, as_version=4))
     nb = solution(toy)
-    graded_cell(nb, "scale").source = "def scale(x, k):\n    return x + k"
+    graded_cell(nb, "scale").source = "print('printed by wrong_scale')\ndef scale(x, k):\n    return x + k"
     write(root / "wrong_scale", nb)
     nb = solution(toy)
     nb.cells.remove(graded_cell(nb, "scale"))
@@ -136,6 +136,9 @@ def test_feedback_pages_give_hints_not_answers(graded):
     assert "Multiply every entry by k." in page
     assert "2 / 2" in page and "0 / 2" in page
     assert "assert_close" not in page and "Mismatched elements" not in page  # no hidden test internals
+    saved = json.loads((root / "out" / "results" / "wrong_scale.json").read_text())
+    assert "printed by wrong_scale" in saved["output"]  # kept for TAs...
+    assert "printed by wrong_scale" not in (root / "out" / "feedback" / "wrong_scale.html").read_text()  # ...only
     page = (root / "out" / "feedback" / "deleted_cell.html").read_text()
     assert "missing from your notebook" in page
 

@@ -60,6 +60,7 @@ class SubmissionResult:
     isolation: str = ""  # sandbox | process (see vlcourse.grading.sandbox)
     fingerprints: dict[str, str | None] = field(default_factory=dict)  # graded cell -> normalised-code hash
     flags: list[str] = field(default_factory=list)  # copy detection; set for the whole class
+    output: str = ""  # TAs only: what the notebook printed (head and tail, see Limits.output_bytes)
 
     @property
     def total(self) -> float:
@@ -140,6 +141,7 @@ def grade_submission(
     result.startup_seconds = round(runner.startup_seconds, 2)
     result.isolation = "sandbox" if wrap is not None else "process"
     result.fingerprints = prints
+    result.output = runner.output.text()
     result.seconds = round(time.monotonic() - started - runner.startup_seconds, 2)
     return result
 
