@@ -4,29 +4,28 @@ import pytest
 import torch
 
 from vlcourse.grading.limits import GiB, Limits
-from vlcourse.grading.runner import Cell, RunnerSpec, StudentError, StudentRunner
+from vlcourse.grading.forkserver import ForkServer, RunnerSpec
+from vlcourse.grading.runner import Cell, StudentError, StudentRunner
 from vlcourse.grading.student import Student
 
 FAST = dict(cell_seconds=6, call_seconds=6, startup_seconds=60, submission_seconds=120)
 
 
-def make_runner(tmp_path, sources, **limits):
-    cells = [Cell(index=i, source=s) for i, s in enumerate(sources)]
-    return StudentRunner(cells, RunnerSpec(workdir=tmp_path / "work", limits=Limits(**{**FAST, **limits})))
-
-
 @pytest.fixture
 def runner_factory(tmp_path):
+    """Runners on a fork server of their own (process isolation), closed after the test."""
     made = []
 
-    def factory(sources, **limits):
-        runner = make_runner(tmp_path, sources, **limits)
-        made.append(runner)
+    def factory(sources, withheld=(), **limits):
+        server = ForkServer(RunnerSpec(limits=Limits(**{**FAST, **limits}), withheld=list(withheld)), tmp_path)
+        runner = StudentRunner([Cell(index=i, source=s) for i, s in enumerate(sources)], server)
+        made.append((runner, server))
         return runner
 
     yield factory
-    for runner in made:
+    for runner, server in made:
         runner.close()
+        server.close()
 
 
 def test_cells_calls_and_handles(runner_factory):
@@ -94,17 +93,12 @@ def test_total_time_limit_stops_everything(runner_factory):
         Student(runner).anything()
 
 
-def test_withheld_reference_is_unavailable(tmp_path):
-    runner = StudentRunner(
-        [Cell(0, "from vlcourse.training import learning_rate\ndef use():\n    return learning_rate(0, None)")],
-        RunnerSpec(workdir=tmp_path / "w", limits=Limits(**FAST), withheld=["vlcourse.training.learning_rate"]),
-    )
-    try:
-        runner.run_notebook()
-        with pytest.raises(StudentError, match="withheld while grading"):
-            Student(runner).use()
-    finally:
-        runner.close()
+def test_withheld_reference_is_unavailable(runner_factory):
+    runner = runner_factory(["from vlcourse.training import learning_rate\ndef use():\n    return learning_rate(0, None)"],
+                            withheld=["vlcourse.training.learning_rate"])
+    runner.run_notebook()
+    with pytest.raises(StudentError, match="withheld while grading"):
+        Student(runner).use()
 
 
 def test_runner_restarts_cleanly_after_a_fork_bomb(runner_factory):

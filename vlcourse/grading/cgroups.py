@@ -3,7 +3,7 @@
 Per-process limits (``setrlimit``) cannot stop a fork bomb run as root, nor many processes each
 below the memory limit. A control group can: ``pids.max`` caps the number of processes and
 threads, ``memory.max`` / ``memory.limit_in_bytes`` the memory of all of them together. The
-runner joins its group between fork and exec, so everything it starts is inside. Where no
+grader moves each runner into its groups before it runs student code, so everything it starts is inside. Where no
 controller is writable (an unprivileged user), :class:`ProcessGroupLimits` is empty and the
 rlimits alone apply (``RLIMIT_NPROC`` does work for unprivileged users).
 """
@@ -63,10 +63,10 @@ class ProcessGroupLimits:
     def active(self) -> bool:
         return bool(self.folders)
 
-    def join(self) -> None:
-        """Move the calling process into the groups (called between fork and exec)."""
+    def add(self, pid: int) -> None:
+        """Move process ``pid`` into the groups (before it runs any student code)."""
         for folder in self.folders:
-            (folder / "cgroup.procs").write_text(str(os.getpid()))
+            (folder / "cgroup.procs").write_text(str(pid))
 
     def kill_all(self, wait_seconds: float = 10.0) -> None:
         """SIGKILL every process in the groups (also ones that left the process group) until none is left.

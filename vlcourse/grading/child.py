@@ -1,8 +1,8 @@
 """The student runner: the untrusted side of the grading boundary.
 
-Started by :class:`vlcourse.grading.runner.StudentRunner` as
-``python -m vlcourse.grading.child REQUEST_FD REPLY_FD``, in a scratch folder, with resource limits.
-It executes the submission's cells one at a time in an IPython shell (so magics behave as in
+Forked for each submission by the warm zygote (:mod:`vlcourse.grading.zygote`) inside the sandbox,
+in the submission's scratch folder, with resource limits; :class:`vlcourse.grading.runner.StudentRunner`
+talks to it over two pipes. It executes the submission's cells one at a time in an IPython shell (so magics behave as in
 Jupyter) and then serves calls from the grader. Nothing in here is trusted: every reply is checked
 again on the grader's side, and all comparisons happen there.
 
@@ -221,20 +221,3 @@ def import_dotted(path: str):
             obj = getattr(obj, attr)
         return obj
     raise ImportError(f"cannot import {path}")
-
-
-def main(argv: list[str]) -> None:
-    request_fd, reply_fd = int(argv[1]), int(argv[2])
-    import torch  # noqa: F401 - import the heavy stack before any student code, once
-
-    preload([n for n in os.environ.get("VLCOURSE_PRELOAD", "").split(",") if n])
-    withheld = [n for n in os.environ.get("VLCOURSE_WITHHELD", "").split(",") if n]
-    withhold(withheld)
-    seed_everything(int(os.environ.get("VLCOURSE_SEED", "0")))
-    runner = Runner()
-    write_frame(reply_fd, {"ok": True, "ready": True})
-    runner.serve(request_fd, reply_fd)
-
-
-if __name__ == "__main__":
-    main(sys.argv)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -17,29 +18,81 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from vlcourse.grading.assignment import Assignment
-from vlcourse.grading.grade import SubmissionResult, grade_submission, load_result, save_result
+from vlcourse.grading.child import preload
+from vlcourse.grading.forkserver import ForkServer, ServerError
+from vlcourse.grading.grade import SubmissionResult, grade_submission, load_result, runner_spec, save_result
 from vlcourse.grading.plugin import cell_points, collect_graded_tests
 from vlcourse.grading.sandbox import WEAKER_ISOLATION_NOTE, bwrap_works
 from vlcourse.grading.similarity import copy_flags, defined_names, fingerprint
 from vlcourse.grading.report import summary_text, write_csv, write_feedback
 from vlcourse.grading.submission import find_submissions
+from vlcourse.grading.zygote import warm_up_torch
+
+
+_servers: dict[str, ForkServer] = {}  # one warm fork server per assignment in each grading process
+
+
+def warm_server(assignment: Assignment, scratch: Path | None = None) -> ForkServer:
+    """This process's fork server for ``assignment``, started on first use and kept for the next submissions."""
+    if assignment.name not in _servers:
+        server = _servers[assignment.name] = ForkServer(runner_spec(assignment), scratch)
+        server.begin()  # the zygote starts while this process warms up
+        warm_up_grader(assignment)
+    return _servers[assignment.name]
+
+
+def warm_up_grader(assignment: Assignment) -> None:
+    """Pay the grading process's own first-use costs once (the hidden tests use the same libraries).
+
+    Without this the first submission of each worker takes seconds longer than the rest: lazy
+    imports (sympy, scipy's docstrings, the optimisers' machinery) happen in its first hidden test.
+    """
+    preload(assignment.preload)
+    warm_up_torch()
+
+
+def close_servers() -> None:
+    while _servers:
+        _servers.popitem()[1].close()
+
+
+def grade_in_worker(assignment: Assignment, student: str, folder: Path, tests, scratch: Path) -> SubmissionResult:
+    """What each worker process runs: one submission, on the worker's warm fork server."""
+    return grade_submission(assignment, student, folder, tests, server=warm_server(assignment, scratch))
+
+
+def start_worker(assignment: Assignment, scratch: Path) -> None:
+    """Worker initialiser: start the fork server while the other workers start theirs."""
+    try:
+        warm_server(assignment, scratch).start()
+    except ServerError:
+        pass  # each submission then reports it (see StudentRunner), and the class goes on
 
 
 def grade_many(assignment: Assignment, folders: dict[str, Path], tests, workers: int) -> Iterator[SubmissionResult]:
-    """Yield results as submissions finish, in worker processes when ``workers`` > 1."""
-    if workers <= 1 or len(folders) <= 1:
-        for student, folder in folders.items():
-            yield grade_submission(assignment, student, folder, tests)
-        return
-    context = multiprocessing.get_context("spawn")  # no inherited threads or torch state
-    with ProcessPoolExecutor(max_workers=min(workers, len(folders)), mp_context=context) as pool:
-        futures = {pool.submit(grade_submission, assignment, s, f, tests): s for s, f in folders.items()}
-        try:
-            for future in as_completed(futures):
-                yield future.result()
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+    """Yield results as submissions finish, in worker processes when ``workers`` > 1.
+
+    Each grading process keeps one warm fork server, so interpreter, torch and IPython start once
+    per worker, not once per submission.
+    """
+    with tempfile.TemporaryDirectory(prefix="vlcourse-grading-") as scratch:
+        if workers <= 1 or len(folders) <= 1:
+            try:
+                for student, folder in folders.items():
+                    yield grade_in_worker(assignment, student, folder, tests, Path(scratch))
+            finally:
+                close_servers()
+            return
+        context = multiprocessing.get_context("spawn")  # no inherited threads or torch state
+        with ProcessPoolExecutor(max_workers=min(workers, len(folders)), mp_context=context,
+                                 initializer=start_worker, initargs=(assignment, Path(scratch))) as pool:
+            futures = {pool.submit(grade_in_worker, assignment, s, f, tests, Path(scratch)): s for s, f in folders.items()}
+            try:
+                for future in as_completed(futures):
+                    yield future.result()
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
 
 
 def notebook_prints(path: Path, cells: list[str]) -> dict[str, str | None]:

@@ -1,7 +1,7 @@
 """Grade one submission, or a whole class, against an assignment's hidden suite.
 
-``grade_submission`` parses the notebook (trusted side), stages the files in a scratch folder,
-starts the runner, executes the cells and runs the hidden suite through the ``student`` fixture.
+``grade_submission`` parses the notebook (trusted side), stages the files in the fork server's
+folders, gets a warm runner, executes the cells and runs the hidden suite through the ``student`` fixture.
 Whatever goes wrong with a submission ends up in its :class:`SubmissionResult` — never as an
 exception that would stop the class.
 """
@@ -9,7 +9,6 @@ exception that would stop the class.
 from __future__ import annotations
 
 import json
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,14 +17,11 @@ import pytest
 
 from vlcourse.grading.assignment import Assignment
 from vlcourse.grading.plugin import GradedTest, GradingPlugin, SubmittedFiles, TestOutcome, cell_points, pytest_args
-from vlcourse.grading.sandbox import bwrap_works, bwrap_wrapper
+from vlcourse.grading.forkserver import ForkServer, RunnerSpec
 from vlcourse.grading.similarity import defined_names, fingerprint
-from vlcourse.grading.runner import CellResult, RunnerSpec, StudentError, StudentRunner
+from vlcourse.grading.runner import CellResult, StudentError, StudentRunner
 from vlcourse.grading.student import Student
-from vlcourse.paths import PACKAGE_DIR
 from vlcourse.grading.submission import MalformedSubmission, find_notebook, parse_notebook, stage_files
-
-PRISTINE = "submitted"  # folder beside the runner's work folder holding the handed-in files
 
 
 @dataclass
@@ -93,11 +89,10 @@ def unavailable_cells(expected: set[str], present: set[str], runs: list[CellResu
     return reasons
 
 
-def runner_wrap(assignment: Assignment, scratch: Path, sandbox: bool):
-    """The bubblewrap command prefix for this submission, or ``None`` for process isolation only."""
-    if not sandbox or not bwrap_works():
-        return None
-    return bwrap_wrapper(scratch, [PACKAGE_DIR], assignment.withheld_files())
+def runner_spec(assignment: Assignment, sandbox: bool = True) -> RunnerSpec:
+    """How this assignment's runners start: its limits, withheld and preloaded code, the sandbox."""
+    return RunnerSpec(limits=assignment.limits, withheld=assignment.withheld, preload=assignment.preload,
+                      sandbox=sandbox, masked_files=assignment.withheld_files())
 
 
 def grade_submission(
@@ -107,39 +102,41 @@ def grade_submission(
     tests: list[GradedTest],
     scratch: Path | None = None,
     sandbox: bool = True,
+    server: ForkServer | None = None,
 ) -> SubmissionResult:
     """Grade one submission folder; never raises for anything the submission did.
 
-    With ``sandbox`` (the default) the runner starts under bubblewrap where it works
-    (see :mod:`vlcourse.grading.sandbox`); otherwise in a plain separate process.
+    The runner comes from ``server`` (warm, reused for a whole class, see
+    :mod:`vlcourse.grading.forkserver`); without one, a server is started for this submission
+    alone, under bubblewrap where it works if ``sandbox`` is set.
     """
+    if server is None:
+        with ForkServer(runner_spec(assignment, sandbox), scratch) as own:
+            return grade_submission(assignment, student, folder, tests, server=own)
     started = time.monotonic()
     max_scores = cell_points(tests)
-    with tempfile.TemporaryDirectory(prefix=f"vlcourse-{safe_name(student)}-", dir=scratch) as tmp:
-        try:
-            notebook = parse_notebook(find_notebook(folder, assignment.notebook), assignment.graded_cells())
-        except MalformedSubmission as exc:
-            return zero_result(student, max_scores, "malformed", str(exc))
-        work, pristine = Path(tmp) / "work", Path(tmp) / PRISTINE
-        notes = notebook.notes + stage_files(folder, work, assignment.files, pristine)
-        wrap = runner_wrap(assignment, Path(tmp), sandbox)
-        prints = {c.grade_id: fingerprint(c.source, defined_names(c.source)) for c in notebook.cells if c.grade_id in max_scores}
-        spec = RunnerSpec(workdir=work, limits=assignment.limits, withheld=assignment.withheld,
-                          preload=assignment.preload, wrap=wrap)
-        runner = StudentRunner(notebook.cells, spec)
-        try:
-            runs = runner.run_notebook()
-            plugin = GradingPlugin(
-                Student(runner),
-                SubmittedFiles(pristine, f"../{PRISTINE}"),
-                unavailable_cells(set(max_scores), notebook.grade_ids(), runs),
-            )
-            pytest.main(pytest_args(assignment.grader_dir), plugins=[plugin])
-        finally:
-            runner.close()
+    try:
+        notebook = parse_notebook(find_notebook(folder, assignment.notebook), assignment.graded_cells())
+    except MalformedSubmission as exc:
+        return zero_result(student, max_scores, "malformed", str(exc))
+    server.reset()
+    notes = notebook.notes + stage_files(folder, server.work_dir, assignment.files, server.submitted_dir)
+    prints = {c.grade_id: fingerprint(c.source, defined_names(c.source)) for c in notebook.cells if c.grade_id in max_scores}
+    runner = StudentRunner(notebook.cells, server)
+    try:
+        runs = runner.run_notebook()
+        plugin = GradingPlugin(
+            Student(runner),
+            SubmittedFiles(server.submitted_dir, f"../{server.submitted_dir.name}"),
+            unavailable_cells(set(max_scores), notebook.grade_ids(), runs),
+        )
+        pytest.main(pytest_args(assignment.grader_dir), plugins=[plugin])
+    finally:
+        runner.close()
+        server.reset()  # nothing of this submission stays for the next one
     result = assemble(student, max_scores, tests, plugin.outcomes, runs, notes, runner)
     result.startup_seconds = round(runner.startup_seconds, 2)
-    result.isolation = "sandbox" if wrap is not None else "process"
+    result.isolation = server.isolation
     result.fingerprints = prints
     result.output = runner.output.text()
     result.seconds = round(time.monotonic() - started - runner.startup_seconds, 2)

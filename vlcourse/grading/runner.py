@@ -1,25 +1,23 @@
 """The grader's handle on one submission's runner process (the trusted side of the boundary).
 
-:class:`StudentRunner` starts ``vlcourse.grading.child`` in a scratch folder with resource limits,
-feeds it the submission's cells one by one, and forwards calls from hidden tests. A cell or call
+:class:`StudentRunner` gets a runner process (``vlcourse.grading.child``) from a warm
+:class:`~vlcourse.grading.forkserver.ForkServer`, feeds it the submission's cells one by one, and forwards calls from hidden tests. A cell or call
 that hangs or kills the process is recorded, the process is restarted, the cells that ran before
 are replayed and the poisoned cell is skipped, so one bad cell costs only what depends on it.
 """
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 from vlcourse.grading.cgroups import ProcessGroupLimits
-from vlcourse.grading.limits import Limits, apply_rlimits
+from vlcourse.grading.forkserver import ForkServer, LaunchedRunner, ServerError
+from vlcourse.grading.output import OutputTail, drain
+from vlcourse.grading.procs import killpg_quietly
 from vlcourse.grading.protocol import ChannelClosed, ChannelTimeout, ProtocolError, read_frame, write_frame
 
 
@@ -51,91 +49,20 @@ class CellResult:
     seconds: float = 0.0
 
 
-class OutputTail:
-    """Keeps the first and last ``limit`` bytes of a stream, drops the middle, counts everything."""
-
-    def __init__(self, limit: int):
-        self.limit = limit
-        self.head = bytearray()
-        self.tail = bytearray()
-        self.total = 0
-        self.lock = threading.Lock()
-
-    def feed(self, chunk: bytes) -> None:
-        with self.lock:
-            self.total += len(chunk)
-            room = self.limit - len(self.head)
-            if room > 0:
-                self.head += chunk[:room]
-                chunk = chunk[room:]
-            if chunk:
-                self.tail += chunk
-                del self.tail[: max(0, len(self.tail) - self.limit)]
-
-    def text(self) -> str:
-        with self.lock:
-            dropped = self.total - len(self.head) - len(self.tail)
-            middle = f"\n[... {dropped} bytes of output dropped ...]\n" if dropped > 0 else ""
-            return self.head.decode(errors="replace") + middle + self.tail.decode(errors="replace")
-
-
-def drain(stream, sink: OutputTail) -> None:
-    for chunk in iter(lambda: stream.read1(1 << 16), b""):
-        sink.feed(chunk)
-
-
-@dataclass
-class RunnerSpec:
-    """How to start a runner: where, with which limits, and what the environment says."""
-
-    workdir: Path
-    limits: Limits = field(default_factory=Limits)
-    withheld: list[str] = field(default_factory=list)
-    preload: list[str] = field(default_factory=list)
-    env: dict[str, str] = field(default_factory=dict)
-    wrap: Callable[[list[str]], list[str]] | None = None  # e.g. a sandbox command in front
-
-
-def child_environment(spec: RunnerSpec) -> dict[str, str]:
-    """A small, explicit environment: nothing of the grader's own leaks into the runner."""
-    home = str(spec.workdir)
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": home,
-        "IPYTHONDIR": str(spec.workdir / ".ipython"),
-        "MPLCONFIGDIR": str(spec.workdir / ".matplotlib"),
-        "LANG": "C.UTF-8",
-        "MPLBACKEND": "Agg",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONUNBUFFERED": "1",
-        "MALLOC_ARENA_MAX": "2",
-        "OMP_NUM_THREADS": str(spec.limits.threads),
-        "MKL_NUM_THREADS": str(spec.limits.threads),
-        "VLCOURSE_BUDGET": "grade",
-        "VLCOURSE_SEED": "0",
-        "VLCOURSE_CACHE": str(spec.workdir / ".cache"),
-        "VLCOURSE_WITHHELD": ",".join(spec.withheld),
-        "VLCOURSE_PRELOAD": ",".join(spec.preload),
-        "TQDM_DISABLE": "1",
-    }
-    env.update(spec.env)
-    return env
-
-
 class StudentRunner:
     """One submission's runner process: run its cells, then call into it (see module docstring)."""
 
-    def __init__(self, cells: list[Cell], spec: RunnerSpec):
+    def __init__(self, cells: list[Cell], server: ForkServer):
         self.cells = cells
-        self.spec = spec
-        self.limits = spec.limits
+        self.server = server
+        self.limits = server.spec.limits
         self.results: dict[int, CellResult] = {}
         self.poisoned: set[int] = set()
         self.output = OutputTail(self.limits.output_bytes)
         self.restarts = 0
-        self.proc: subprocess.Popen | None = None
+        self.child: LaunchedRunner | None = None
+        self.exit_code: int | None = None  # of the last runner that ended
         self.deadline = time.monotonic() + self.limits.submission_seconds
-        self._fds: tuple[int, int] | None = None
         self.gave_up: str | None = None
         self.started = False
         self.startup_seconds = 0.0
@@ -143,66 +70,46 @@ class StudentRunner:
 
     # --- process life ------------------------------------------------------------------------
     def _spawn(self) -> None:
+        """Get a runner from the fork server, put it in this submission's control groups, await it."""
         if self.gave_up:
             raise StudentError(self.gave_up)
-        req_r, req_w = os.pipe()
-        rep_r, rep_w = os.pipe()
-        command = [sys.executable, "-m", "vlcourse.grading.child", str(req_r), str(rep_w)]
-        if self.spec.wrap is not None:
-            command = self.spec.wrap(command)
-        self.spec.workdir.mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen(
-            command,
-            cwd=self.spec.workdir,
-            env=child_environment(self.spec),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            pass_fds=(req_r, rep_w),
-            start_new_session=True,
-            preexec_fn=self._prepare_child,
-        )
-        os.close(req_r)
-        os.close(rep_w)
-        self._fds = (req_w, rep_r)
-        threading.Thread(target=drain, args=(self.proc.stdout, self.output), daemon=True).start()
         started = time.monotonic()
         try:
+            self.child = self.server.launch()
+            self.cgroups.add(self.child.host_pid)
+            threading.Thread(target=drain, args=(self.child.output, self.output), daemon=True).start()
             self._receive(self.limits.startup_seconds)
-            startup = time.monotonic() - started
-            self.startup_seconds += startup
-            self.deadline += startup  # interpreter and torch start-up is not the submission's time
-        except ProtocolError as exc:
+        except (ServerError, ProtocolError) as exc:
             self.kill()
             self.gave_up = f"the runner could not start ({exc}); output:\n{self.output.text()[-1500:]}"
             raise StudentError(self.gave_up) from None
-
-    def _prepare_child(self) -> None:
-        """Runs in the child between fork and exec: limits, then join the control groups."""
-        apply_rlimits(self.limits)
-        self.cgroups.join()
+        finally:
+            startup = time.monotonic() - started
+            self.startup_seconds += startup
+            self.deadline += startup  # (re)starting the runner is not the submission's time
 
     def kill(self) -> None:
-        """End the runner and everything it started (its process group and its control groups)."""
+        """End the runner and everything it started (control groups, process group, the sandbox's rest)."""
         self.cgroups.kill_all()
-        if self.proc is not None:
+        if self.child is None:
+            return
+        if not self.child.exited():
             try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
+                signal.pidfd_send_signal(self.child.pidfd, signal.SIGKILL)
+            except ProcessLookupError:
                 pass
-            self.proc.wait()
-            self.proc = None
-        if self._fds is not None:
-            for fd in self._fds:
-                os.close(fd)
-            self._fds = None
+        killpg_quietly(self.child.host_pid)
+        self.exit_code = self.server.exit_status(self.child)
+        self.server.sweep()
+        self.child.close_fds()
+        self.child = None
 
     def close(self) -> None:
         self.kill()
         self.cgroups.close()
 
     def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
+        return self.child is not None and not self.child.exited()
 
     def _restart(self, reason: str) -> None:
         """Kill, then start afresh and replay the cells that ran before (poisoned ones skipped)."""
@@ -246,13 +153,13 @@ class StudentRunner:
         return min(limit, left)
 
     def _receive(self, timeout: float):
-        return read_frame(self._fds[1], timeout=timeout)
+        return read_frame(self.child.reply_fd, timeout=timeout)
 
     def _request(self, message: dict, limit: float) -> dict:
         """Send one request and wait for its reply; hangs and deaths become :class:`StudentError`."""
         timeout = self._remaining(limit)
         try:
-            write_frame(self._fds[0], message)
+            write_frame(self.child.request_fd, message)
             return self._receive(timeout)
         except ChannelTimeout:
             self.kill()
@@ -261,9 +168,8 @@ class StudentRunner:
                 raise SubmissionTimeout(self.gave_up) from None
             raise StudentError(f"timed out after {timeout:.0f} s") from None
         except (ChannelClosed, BrokenPipeError):
-            code = self.proc.wait() if self.proc else None
             self.kill()
-            raise StudentError(f"the notebook's process died ({describe_exit(code)})") from None
+            raise StudentError(f"the notebook's process died ({describe_exit(self.exit_code)})") from None
         except ProtocolError as exc:
             self.kill()
             raise StudentError(f"sent back something that is not plain data: {exc}") from None

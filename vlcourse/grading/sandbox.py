@@ -17,7 +17,6 @@ import functools
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 SYSTEM_PATHS = ["/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"]
@@ -31,7 +30,7 @@ def bwrap_works() -> bool:
     """True when bubblewrap is installed and can build the sandbox on this machine."""
     if shutil.which("bwrap") is None:
         return False
-    probe = sandbox_prefix(Path("/tmp"), package_dirs=[], masked_files=[]) + ["/bin/true"]
+    probe = sandbox_prefix(writable=[], readonly=[], masked_files=[]) + ["/bin/true"]
     try:
         return subprocess.run(probe, capture_output=True, timeout=20).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
@@ -62,28 +61,24 @@ def bind_if_exists(flag: str, paths: list[str]) -> list[str]:
     return args
 
 
-def sandbox_prefix(scratch: Path, package_dirs: list[Path], masked_files: list[Path]) -> list[str]:
-    """The ``bwrap`` arguments (up to ``--``) for a runner whose only writable folder is ``scratch``."""
+def sandbox_prefix(writable: list[Path], readonly: list[Path], masked_files: list[Path], empty_file: Path | None = None) -> list[str]:
+    """The ``bwrap`` arguments (up to ``--``): ``writable`` folders are the only place it can write to.
+
+    ``readonly`` folders (the package, the submitted files) are visible but unchangeable, and each of
+    ``masked_files`` (withheld reference code) shows as ``empty_file`` instead.
+    """
     args = ["bwrap", "--unshare-all", "--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY),
             "--die-with-parent", "--new-session", "--hostname", "sandbox",
             "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--dir", "/var/tmp"]
     args += bind_if_exists("--ro-bind", SYSTEM_PATHS + ETC_FILES + python_paths())
-    for folder in package_dirs:
+    for folder in readonly:
         args += ["--ro-bind", str(folder), str(folder)]
-    args += ["--bind", str(scratch), str(scratch)]
-    if masked_files:  # withheld reference code: an empty file in its place
-        empty = scratch / ".withheld"
-        empty.write_text("")
+    for folder in writable:
+        args += ["--bind", str(folder), str(folder)]
+    if masked_files:
+        if empty_file is None:
+            raise ValueError("masking files needs an empty file to show in their place")
+        empty_file.write_text("")
         for path in masked_files:
-            args += ["--ro-bind", str(empty), str(path)]
+            args += ["--ro-bind", str(empty_file), str(path)]
     return args
-
-
-def bwrap_wrapper(scratch: Path, package_dirs: list[Path], masked_files: list[Path]) -> Callable[[list[str]], list[str]]:
-    """A ``RunnerSpec.wrap`` that starts the runner command inside the sandbox, in ``scratch/work``."""
-    prefix = sandbox_prefix(scratch, package_dirs, masked_files)
-
-    def wrap(command: list[str]) -> list[str]:
-        return prefix + ["--chdir", str(scratch / "work"), "--"] + command
-
-    return wrap

@@ -1,0 +1,71 @@
+"""Finding and ending processes from the grader's side, through ``/proc``.
+
+A warm runner is forked inside the sandbox by the fork server, so the grader is not its parent
+and the sandbox's PID namespace gives it another number inside. These helpers translate between
+the two numbers (``NSpid`` in ``/proc/PID/status``) and list every process of a namespace, so the
+grader can move a runner into its control groups and end everything a submission left behind.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+
+def namespace_pids(pid: int) -> list[int]:
+    """``[host pid, ..., innermost pid]`` of a process (one entry outside any PID namespace)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("NSpid:"):
+                return [int(p) for p in line.split()[1:]]
+    except (OSError, ValueError):
+        pass
+    return []
+
+
+def pid_namespace(pid: int) -> str | None:
+    """An identifier of the PID namespace ``pid`` lives in, or ``None`` if it is gone."""
+    try:
+        return os.readlink(f"/proc/{pid}/ns/pid")
+    except OSError:
+        return None
+
+
+def all_pids() -> list[int]:
+    return [int(p) for p in os.listdir("/proc") if p.isdigit()]
+
+
+def processes_in_namespace(namespace: str) -> dict[int, int]:
+    """``{host pid: innermost pid}`` of every process in a PID namespace."""
+    found = {}
+    for pid in all_pids():
+        if pid_namespace(pid) == namespace:
+            inner = namespace_pids(pid)
+            if inner:
+                found[pid] = inner[-1]
+    return found
+
+
+def host_pid(namespace: str | None, inner_pid: int) -> int | None:
+    """The host pid of the process numbered ``inner_pid`` inside ``namespace`` (``None``: no namespace)."""
+    if namespace is None:
+        return inner_pid
+    for pid, inner in processes_in_namespace(namespace).items():
+        if inner == inner_pid:
+            return pid
+    return None
+
+
+def kill_quietly(pid: int, sig: int = signal.SIGKILL) -> None:
+    try:
+        os.kill(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def killpg_quietly(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
