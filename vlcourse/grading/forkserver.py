@@ -271,6 +271,7 @@ class ForkServer:
             send_message(self.control, message, fds)
             reply, extra = receive_message(self.control, timeout=CONTROL_SECONDS)
         except (TimeoutError, EOFError, OSError, ValueError) as exc:
+            self.stop()  # a late reply would answer the next question: start afresh instead
             raise ServerError(f"the zygote stopped answering ({exc})") from None
         for fd in extra:
             os.close(fd)
@@ -305,7 +306,9 @@ class ForkServer:
         finally:
             for fd in theirs:
                 os.close(fd)
-        inner = int(reply["pid"])
+        if type(reply.get("pid")) is not int:
+            raise ServerError(f"unexpected reply to a fork request: {reply}")
+        inner = reply["pid"]
         pid = host_pid(self.namespace, inner)
         if pid is None:
             raise ServerError("the forked runner vanished at once")
@@ -313,6 +316,8 @@ class ForkServer:
 
     def exit_status(self, runner: LaunchedRunner, timeout: float = 2.0) -> int | None:
         """The runner's exit status (negative: killed by that signal), or ``None`` if not known."""
+        if not self.alive():
+            return None
         try:
             return self._ask({"op": "wait", "pid": runner.inner_pid, "timeout": timeout})["status"]
         except (ServerError, KeyError):

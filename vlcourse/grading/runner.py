@@ -99,8 +99,8 @@ class StudentRunner:
             except ProcessLookupError:
                 pass
         killpg_quietly(self.child.host_pid)
+        self.server.sweep()  # also wakes a zygote the submission stopped, before asking it
         self.exit_code = self.server.exit_status(self.child)
-        self.server.sweep()
         self.child.close_fds()
         self.child = None
 

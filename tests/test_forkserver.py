@@ -1,0 +1,181 @@
+"""Warm runners: one zygote per sandbox forks every runner, and no submission reaches the next one.
+
+The red-team suite (test_redteam.py) grades each attack with an honest student in one class; here
+the attacks aim at what is new with a fork server: the zygote itself, and whatever a runner could
+leave in the shared sandbox for the runner after it.
+"""
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from vlcourse.grading.forkserver import ForkServer, RunnerSpec
+from vlcourse.grading.limits import Limits
+from vlcourse.grading.runner import Cell, StudentRunner
+from vlcourse.grading.sandbox import bwrap_works
+from vlcourse.grading.student import Student
+
+FAST = Limits(cell_seconds=10, call_seconds=10, startup_seconds=90, submission_seconds=120)
+
+needs_bwrap = pytest.mark.skipif(not bwrap_works(), reason="bubblewrap is not installed (setup.sh installs it)")
+
+
+@pytest.fixture
+def server(tmp_path, request):
+    sandbox = getattr(request, "param", True)
+    with ForkServer(RunnerSpec(limits=FAST, sandbox=sandbox), tmp_path) as warm:
+        yield warm
+
+
+def run(server: ForkServer, *sources: str) -> tuple[StudentRunner, list[str]]:
+    """One submission on ``server``: reset, run the cells, return the runner (to call into) and statuses."""
+    server.reset()
+    runner = StudentRunner([Cell(i, s) for i, s in enumerate(sources)], server)
+    return runner, [r.status for r in runner.run_notebook()]
+
+
+def test_one_zygote_serves_many_submissions(server):
+    pids = set()
+    for n in range(3):
+        runner, statuses = run(server, f"import os\nn = {n}\ndef who():\n    return os.getpid(), os.getppid(), n")
+        pid, parent, echoed = Student(runner).who()
+        runner.close()
+        assert statuses == ["ok"] and echoed == n
+        pids.add(pid)
+    assert server.starts == 1  # torch and the interpreter started once
+    assert len(pids) == 3  # but every submission had a process of its own
+
+
+def test_exit_status_comes_back_through_the_zygote(server):
+    runner, statuses = run(server, "import os\nos._exit(3)", "x = 1")
+    try:
+        assert statuses == ["crashed", "ok"]
+        assert "exit status 3" in runner.results[0].error
+    finally:
+        runner.close()
+
+
+def test_runner_gets_the_thread_count_of_its_limits(tmp_path):
+    spec = RunnerSpec(limits=Limits(**{**vars(FAST), "threads": 2}), sandbox=True)
+    with ForkServer(spec, tmp_path) as warm:
+        runner, statuses = run(warm, "import torch\ndef threads():\n    x = torch.randn(256, 256)\n"
+                                     "    return torch.get_num_threads(), float((x @ x).sum())")
+        threads, _ = Student(runner).threads()  # a matmul on 2 threads after fork: no OpenMP hang
+        runner.close()
+    assert statuses == ["ok"] and threads == 2
+
+
+LEAVE_TRACES = r'''
+import os, subprocess, sys
+for path in ("/tmp/planted.py", "/var/tmp/planted", "/dev/shm/planted", "planted_in_work.py"):
+    with open(path, "w") as f:
+        f.write("PLANTED = True\n")
+os.makedirs("locked/inner", exist_ok=True)
+os.chmod("locked", 0)
+subprocess.Popen([sys.executable, "-c", "import os, time; os.setsid(); time.sleep(600)"],
+                 start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+'''
+
+LOOK_FOR_TRACES = r'''
+import os
+def traces():
+    files = [p for p in ("/tmp/planted.py", "/var/tmp/planted", "/dev/shm/planted", "planted_in_work.py", "locked")
+             if os.path.exists(p)]
+    me, parent = os.getpid(), os.getppid()
+    others = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read()
+        except OSError:
+            continue
+        if b"time.sleep(600)" in cmd:
+            others.append(int(pid))
+    return files, others
+'''
+
+
+@needs_bwrap
+def test_nothing_a_submission_leaves_reaches_the_next(server):
+    attacker, statuses = run(server, LEAVE_TRACES)
+    assert statuses == ["ok"]
+    attacker.close()
+    honest, statuses = run(server, LOOK_FOR_TRACES)
+    files, sleepers = Student(honest).traces()
+    honest.close()
+    assert statuses == ["ok"]
+    assert files == [] and sleepers == []
+
+
+ATTACK_ZYGOTE = r'''
+import os
+def read_parent_memory():
+    try:
+        with open(f"/proc/{os.getppid()}/mem", "rb") as f:
+            return "read"
+    except OSError as exc:
+        return type(exc).__name__
+def trace_parent():
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.ptrace(16, os.getppid(), 0, 0)  # PTRACE_ATTACH: -1 when refused
+'''
+
+
+@needs_bwrap
+def test_the_zygote_cannot_be_traced_or_read(server):
+    runner, statuses = run(server, ATTACK_ZYGOTE)
+    try:
+        student = Student(runner)
+        assert statuses == ["ok"]
+        assert student.read_parent_memory() == "PermissionError"
+        assert student.trace_parent() == -1
+    finally:
+        runner.close()
+
+
+@pytest.mark.parametrize("server", [True, False], indirect=True, ids=["sandbox", "process"])
+@pytest.mark.parametrize("attack", ["SIGKILL", "SIGSTOP"])
+def test_a_killed_or_stopped_zygote_costs_only_the_attacker(server, attack):
+    runner, statuses = run(server, "before = 1", f"import os, signal\nos.kill(os.getppid(), signal.{attack})",
+                           "def value():\n    return before + 1")
+    assert statuses[0] == "ok"
+    assert Student(runner).value() == 2  # its own runner is back (restarted and replayed if need be)
+    runner.close()
+    honest, statuses = run(server, "def value():\n    return 42")
+    assert statuses == ["ok"] and Student(honest).value() == 42
+    honest.close()
+
+
+def running(marker: bytes) -> list[int]:
+    """Host pids of live (not zombie) processes whose command line contains ``marker``."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if marker in Path(f"/proc/{pid}/cmdline").read_bytes() and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z":
+                found.append(int(pid))
+        except (OSError, IndexError):
+            pass
+    return found
+
+
+@pytest.mark.parametrize("server", [True, False], indirect=True, ids=["sandbox", "process"])
+def test_closing_ends_every_process(server):
+    marker = f"time.sleep(600) # {id(server)}"
+    runner, _ = run(server, f"import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', 'import time; {marker}'])")
+    zygote = server.zygote_pid
+    runner.close()
+    server.close()
+    deadline = time.monotonic() + 10
+    while (running(marker.encode()) or running_pid(zygote)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert running(marker.encode()) == [] and not running_pid(zygote)
+    assert not server.root.exists()
+
+
+def running_pid(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
