@@ -138,14 +138,15 @@ def test_the_zygote_cannot_be_traced_or_read(server):
 @pytest.mark.parametrize("server", [True, False], indirect=True, ids=["sandbox", "process"])
 @pytest.mark.parametrize("attack", ["SIGKILL", "SIGSTOP"])
 def test_a_killed_or_stopped_zygote_costs_only_the_attacker(server, attack):
-    runner, statuses = run(server, "before = 1", f"import os, signal\nos.kill(os.getppid(), signal.{attack})",
-                           "def value():\n    return before + 1")
-    assert statuses[0] == "ok"
-    assert Student(runner).value() == 2  # its own runner is back (restarted and replayed if need be)
+    attack_cell = KILL_THE_ZYGOTE_AND_WAIT if attack == "SIGKILL" else "import os, signal\nos.kill(os.getppid(), signal.SIGSTOP)"
+    runner, statuses = run(server, "before = 1", attack_cell, "import os\nos._exit(1)", "def value():\n    return before + 1")
+    assert statuses[0] == "ok" and statuses[2] == "crashed"  # the crash makes the runner restart now
+    assert Student(runner).value() == 2  # its own runner is back, the earlier cells replayed
     runner.close()
     honest, statuses = run(server, "def value():\n    return 42")
     assert statuses == ["ok"] and Student(honest).value() == 42
     honest.close()
+    assert server.starts == (2 if attack == "SIGKILL" else 1)  # a stopped zygote is woken, not replaced
 
 
 def running(marker: bytes) -> list[int]:
@@ -179,3 +180,49 @@ def running_pid(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except OSError:
         return False
+
+
+KILL_THE_ZYGOTE_AND_WAIT = """
+import os, signal, time
+parent = os.getppid()
+os.kill(parent, signal.SIGKILL)
+while os.path.exists(f"/proc/{parent}/status") and "zombie" not in open(f"/proc/{parent}/status").read():
+    time.sleep(0.01)
+"""
+
+
+@needs_bwrap
+def test_handed_in_files_never_reach_the_zygote(server):
+    """A submission's ``numpy.py`` or ``matplotlibrc`` must not be read by a zygote that restarts mid-submission."""
+    def stage():
+        (server.work_dir / "numpy.py").write_text("raise SystemExit('a handed-in numpy.py was imported')\n")
+        (server.work_dir / "matplotlibrc").write_text("backend: module://handed_in_backend\n")
+        return []
+
+    server.prepare(stage)
+    runner = StudentRunner([Cell(0, KILL_THE_ZYGOTE_AND_WAIT + "os._exit(1)"),
+                            Cell(1, "import os\ndef staged():\n    return sorted(os.listdir('.'))")], server)
+    statuses = [r.status for r in runner.run_notebook()]
+    staged = Student(runner).staged()
+    runner.close()
+    assert statuses == ["crashed", "ok"] and server.starts == 2  # restarted mid-submission, and fine
+    assert "numpy.py" in staged  # and the submission was staged again for its own runner
+    honest, statuses = run(server, "import matplotlib\ndef backend():\n    return matplotlib.get_backend()")
+    assert statuses == ["ok"] and Student(honest).backend().lower() == "agg"
+    honest.close()
+
+
+def test_a_sandbox_that_cannot_start_stops_the_class_instead_of_zeroing_it(tmp_path):
+    import dataclasses
+
+    from vlcourse.grading.assignment import load_assignment
+    from vlcourse.grading.classroom import grade_class
+    from vlcourse.grading.forkserver import ServerError
+
+    toy = load_assignment("00_toy", Path(__file__).parent / "fixtures" / "course")
+    broken = dataclasses.replace(toy, limits=Limits(startup_seconds=0.01))  # no zygote is ready that fast
+    (tmp_path / "class" / "alice").mkdir(parents=True)
+    (tmp_path / "class" / "alice" / toy.notebook).write_bytes(toy.solution_notebook.read_bytes())
+    with pytest.raises(ServerError, match="could not start"):
+        grade_class(broken, tmp_path / "class", tmp_path / "out", progress=False, workers=1)
+    assert not list((tmp_path / "out").glob("results/*.json"))  # nobody got a zero for it

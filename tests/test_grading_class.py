@@ -149,6 +149,8 @@ def test_summary_lists_who_needs_attention(graded):
     for name in ("not_json", "huge", "empty_folder"):
         assert name in summary.split("Malformed notebook:")[1]
     assert "80-100%" in summary
+    slowest = max((r for r in graded[0].results if r.status != "malformed"), key=lambda r: r.seconds)
+    assert f"slowest {slowest.student} ({slowest.seconds:.1f} s)" in summary
 
 
 def test_rerun_resumes_and_force_regrades(graded, toy):

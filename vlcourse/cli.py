@@ -42,18 +42,29 @@ def cmd_verify(args) -> int:
     return 1 if failed else 0
 
 
+def count_saved(results: Path) -> int:
+    return len(list(results.glob("*.json")))
+
+
 def cmd_grade(args) -> int:
     from vlcourse.grading.assignment import load_assignment
     from vlcourse.grading.classroom import grade_class
 
+    from vlcourse.grading.forkserver import ServerError
+
     assignment = load_assignment(args.assignment)
+    results = Path(args.out) / "results"
     try:
         result = grade_class(assignment, Path(args.submissions), Path(args.out), force=args.force, workers=args.workers)
     except KeyboardInterrupt:
-        saved = len(list((Path(args.out) / "results").glob("*.json")))
-        print(f"\ninterrupted: {saved} graded submissions are saved in {Path(args.out) / 'results'}; "
+        print(f"\ninterrupted: {count_saved(results)} graded submissions are saved in {results}; "
               "run the same command again to grade the rest", file=sys.stderr)
         return 130
+    except ServerError as exc:
+        print(f"\nerror: the grading sandbox could not start, so no more submissions were graded "
+              f"({count_saved(results)} are saved in {results}; fix the machine and rerun to grade the rest):\n{exc}",
+              file=sys.stderr)
+        return 2
     print(result.summary())
     if args.gradebook:
         from vlcourse.grading.gradebook import export_to_gradebook

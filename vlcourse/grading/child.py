@@ -1,9 +1,10 @@
 """The student runner: the untrusted side of the grading boundary.
 
-Forked for each submission by the warm zygote (:mod:`vlcourse.grading.zygote`) inside the sandbox,
-in the submission's scratch folder, with resource limits; :class:`vlcourse.grading.runner.StudentRunner`
-talks to it over two pipes. It executes the submission's cells one at a time in an IPython shell (so magics behave as in
-Jupyter) and then serves calls from the grader. Nothing in here is trusted: every reply is checked
+Forked for each submission by the warm zygote (:mod:`vlcourse.grading.zygote`) inside the
+sandbox, in the submission's scratch folder, with resource limits;
+:class:`vlcourse.grading.runner.StudentRunner` talks to it over two pipes. It executes the
+submission's cells one at a time in an IPython shell (so magics behave as in Jupyter) and then
+serves calls from the grader. Nothing in here is trusted: every reply is checked
 again on the grader's side, and all comparisons happen there.
 
 Requests (plain data, see :mod:`vlcourse.grading.protocol`):

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -161,6 +162,7 @@ class ForkServer:
         self.log = OutputTail(1 << 16)
         self.startup_seconds = 0.0  # all start-ups so far
         self.started_at = 0.0
+        self._stage: Callable[[], list[str]] | None = None  # puts the current submission in place
         self.starts = 0
 
     @property
@@ -169,7 +171,9 @@ class ForkServer:
 
     # --- the zygote ---------------------------------------------------------------------------------
     def _command(self, control_fd: int) -> list[str]:
-        command = [sys.executable, "-m", "vlcourse.grading.zygote", str(control_fd)]
+        # -P: the folder the zygote starts in is not on its import path. The path to the venv's
+        # python is kept as it is (resolving its symlink would leave the venv) but made absolute.
+        command = [os.path.abspath(sys.executable), "-P", "-m", "vlcourse.grading.zygote", str(control_fd)]
         if not self.sandboxed:
             return command
         prefix = sandbox_prefix(writable=[self.work_dir], readonly=[PACKAGE_DIR, self.submitted_dir],
@@ -279,16 +283,39 @@ class ForkServer:
             raise ServerError(f"the zygote refused: {reply['error']}")
         return reply
 
+    def prepare(self, stage: Callable[[], list[str]]) -> list[str]:
+        """Ready the sandbox for a new submission and return what ``stage`` says.
+
+        Leftovers of the last submission are removed, the zygote is started if it is not running,
+        and only then does ``stage`` put the new submission's files in place. The zygote therefore
+        always starts with empty folders: nothing a student hands in (a ``torch.py``, a
+        ``matplotlibrc``) can reach the process every later runner is forked from. Raises
+        :class:`ServerError` if no zygote starts (a problem of the grading machine, not the student's).
+        """
+        self.reset()
+        self.start()
+        self._stage = stage
+        return stage()
+
     def launch(self) -> LaunchedRunner:
-        """A new runner, forked from the zygote (started or restarted here if need be)."""
+        """A new runner, forked from the zygote.
+
+        If the submission killed or stopped the zygote, the sandbox is rebuilt from scratch: every
+        process ended, both folders emptied, a new zygote started, then the submission staged again
+        (the runner replays its cells, which write their files anew).
+        """
         for attempt in range(2):
-            self.start()
+            if not self.alive():
+                self.reset()
+                self.start()
+                if self._stage is not None:
+                    self._stage()
             try:
                 return self._fork()
             except ServerError:
                 if attempt:
                     raise
-                self.stop()  # killed or stopped by the last submission: a new sandbox
+                self.stop()
         raise AssertionError("unreachable")
 
     def _fork(self) -> LaunchedRunner:

@@ -119,8 +119,8 @@ def grade_submission(
         notebook = parse_notebook(find_notebook(folder, assignment.notebook), assignment.graded_cells())
     except MalformedSubmission as exc:
         return zero_result(student, max_scores, "malformed", str(exc))
-    server.reset()
-    notes = notebook.notes + stage_files(folder, server.work_dir, assignment.files, server.submitted_dir)
+    notes = notebook.notes + server.prepare(
+        lambda: stage_files(folder, server.work_dir, assignment.files, server.submitted_dir))
     prints = {c.grade_id: fingerprint(c.source, defined_names(c.source)) for c in notebook.cells if c.grade_id in max_scores}
     runner = StudentRunner(notebook.cells, server)
     try:

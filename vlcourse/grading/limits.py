@@ -21,7 +21,7 @@ class Limits:
         call_seconds: wall time for one call from a hidden test into the notebook's code.
         cell_seconds: wall time for one notebook cell.
         submission_seconds: wall time for the whole submission (cells, calls, restarts).
-        startup_seconds: wall time for the runner to start (Python, torch, IPython).
+        startup_seconds: wall time for the warm parent of the runners to start (Python, torch, IPython).
         memory_bytes: address-space limit of the runner (torch alone maps about 3.3 GiB).
         file_bytes: largest file the runner may write.
         output_bytes: how much of the printed output is kept (head and tail each).
@@ -63,7 +63,7 @@ class Limits:
 
 
 def apply_rlimits(limits: Limits) -> None:
-    """Set the kernel's limits in the runner process (called between fork and exec)."""
+    """Set the kernel's limits in a freshly forked runner, before it runs any student code."""
     import os
 
     resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))

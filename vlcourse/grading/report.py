@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import html
+import statistics
 from collections import Counter
 from pathlib import Path
 
@@ -99,6 +100,11 @@ def summary_text(results: list[SubmissionResult], cells: list[str]) -> str:
     if flagged:
         lines.append("Flagged for review (similar code):")
         lines += [f"  {r.student}: {'; '.join(r.flags)}" for r in flagged]
+    ran = [r for r in results if r.status != "malformed"]
+    if ran:
+        slowest = max(ran, key=lambda r: r.seconds)
+        lines.append(f"Grading time per submission (start-up excluded): median {statistics.median(r.seconds for r in ran):.1f} s, "
+                     f"slowest {slowest.student} ({slowest.seconds:.1f} s)")
     if any(r.isolation == "process" for r in results):
         lines.append(f"Isolation: {WEAKER_ISOLATION_NOTE}")
     return "\n".join(lines)

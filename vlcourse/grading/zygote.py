@@ -29,7 +29,6 @@ import gc
 import json
 import os
 import select
-import shutil
 import signal
 import socket
 import sys
@@ -98,21 +97,43 @@ def warm_up_torch() -> None:
 
 
 def empty_shared_scratch() -> None:
-    """Remove whatever earlier runners left in the sandbox's shared temporary folders."""
+    """Remove whatever earlier runners left in the sandbox's shared temporary folders.
+
+    The grader's own folders may be mounted below ``/tmp`` (``work/`` is, by default): deletion
+    never crosses into another file system, so those mounts are left alone.
+    """
     for folder in SHARED_SCRATCH:
         try:
-            entries = os.listdir(folder)
+            device = os.lstat(folder).st_dev
         except OSError:
             continue
-        for name in entries:
-            path = os.path.join(folder, name)
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                try:
-                    os.unlink(path)
-                except OSError:
-                    pass
+        remove_tree_contents(folder, device)
+
+
+def remove_tree_contents(folder: str, device: int) -> None:
+    """Delete what is inside ``folder`` on file system ``device``; skip mount points (other devices)."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if info.st_dev != device:
+            continue  # a mount point: not ours to empty
+        if entry.is_dir(follow_symlinks=False):
+            remove_tree_contents(entry.path, device)
+            try:
+                os.rmdir(entry.path)
+            except OSError:
+                pass  # still holds a mount point
+        else:
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                pass
 
 
 # --- forking runners ------------------------------------------------------------------------------
@@ -133,6 +154,7 @@ def become_runner(request: dict, request_fd: int, reply_fd: int, output_fd: int)
     os.dup2(output_fd, 2)
     os.close(output_fd)
     os.chdir(request["workdir"])
+    sys.path.insert(0, "")  # as in Jupyter: the notebook's own folder is importable (the zygote's is not)
     limits = Limits(**request["limits"])
     apply_rlimits(limits)
     torch.set_num_threads(limits.threads)
@@ -229,7 +251,8 @@ def main(argv: list[str]) -> None:
     set_dumpable(False)
     import torch
 
-    from vlcourse.grading.child import preload, withhold
+    from vlcourse.grading.child import Runner, preload, withhold  # noqa: F401 - imported once, here
+    from vlcourse.grading.limits import apply_rlimits  # noqa: F401
 
     torch.set_num_threads(1)  # one thread while warming up: no OpenMP pool for the children to inherit
     preload([n for n in os.environ.get("VLCOURSE_PRELOAD", "").split(",") if n])
