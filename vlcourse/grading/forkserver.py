@@ -31,7 +31,8 @@ from pathlib import Path
 
 from vlcourse.grading.limits import Limits
 from vlcourse.grading.output import OutputTail, drain
-from vlcourse.grading.procs import host_pid, kill_quietly, namespace_pids, pid_namespace, processes_in_namespace
+from vlcourse.grading.procs import (descendants, host_pid, is_running, kill_quietly, namespace_pids, pid_namespace,
+                                   processes_in_namespace)
 from vlcourse.grading.sandbox import bwrap_works, sandbox_prefix
 from vlcourse.grading.zygote import receive_message, send_message
 from vlcourse.paths import PACKAGE_DIR
@@ -161,6 +162,7 @@ class ForkServer:
         self.zygote_pid: int | None = None  # host pid
         self.log = OutputTail(1 << 16)
         self.startup_seconds = 0.0  # all start-ups so far
+        self.waited_seconds = 0.0  # how long callers were kept waiting for start-ups (they may overlap other work)
         self.started_at = 0.0
         self._stage: Callable[[], list[str]] | None = None  # puts the current submission in place
         self.starts = 0
@@ -198,6 +200,7 @@ class ForkServer:
         """Have a running zygote: begun earlier, or begun now; its time adds to ``startup_seconds``."""
         if self.alive():
             return
+        entered = time.monotonic()
         pending = self.proc is not None and self.proc.poll() is None and self.zygote_pid is None
         if not pending:
             self.begin()
@@ -207,6 +210,8 @@ class ForkServer:
         except (TimeoutError, EOFError, OSError, ValueError, KeyError, ServerError) as exc:
             self.stop()
             raise ServerError(f"the runner could not start ({exc}); output:\n{self.log.text()[-1500:]}") from None
+        finally:
+            self.waited_seconds += time.monotonic() - entered
         self.starts += 1
         self.startup_seconds += time.monotonic() - self.started_at
 
@@ -215,34 +220,16 @@ class ForkServer:
             self.namespace, self.zygote_pid = None, self.proc.pid
             return
         ours = pid_namespace(os.getpid())
-        for pid in self._descendants(self.proc.pid):
+        for pid in descendants(self.proc.pid):
             pids = namespace_pids(pid)
             if len(pids) > 1 and pids[-1] == inner_pid and pid_namespace(pid) != ours:
                 self.namespace, self.zygote_pid = pid_namespace(pid), pid
                 return
         raise ServerError("the zygote's process was not found")
 
-    @staticmethod
-    def _descendants(root: int) -> list[int]:
-        parents = {}
-        for name in os.listdir("/proc"):
-            if name.isdigit():
-                try:
-                    status = Path(f"/proc/{name}/status").read_text()
-                except OSError:
-                    continue
-                ppid = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid:")), 0)
-                parents[int(name)] = ppid
-        found, frontier = [], [root]
-        while frontier:
-            children = [p for p, parent in parents.items() if parent in frontier]
-            found += children
-            frontier = children
-        return found
-
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None and self.zygote_pid is not None \
-            and namespace_pids(self.zygote_pid) != []
+            and is_running(self.zygote_pid)
 
     def stop(self) -> None:
         """End the zygote, its sandbox and everything in it."""

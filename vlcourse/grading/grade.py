@@ -119,8 +119,10 @@ def grade_submission(
         notebook = parse_notebook(find_notebook(folder, assignment.notebook), assignment.graded_cells())
     except MalformedSubmission as exc:
         return zero_result(student, max_scores, "malformed", str(exc))
+    waited_before = server.waited_seconds
     notes = notebook.notes + server.prepare(
         lambda: stage_files(folder, server.work_dir, assignment.files, server.submitted_dir))
+    server_startup = server.waited_seconds - waited_before  # a zygote still starting (or restarted)
     prints = {c.grade_id: fingerprint(c.source, defined_names(c.source)) for c in notebook.cells if c.grade_id in max_scores}
     runner = StudentRunner(notebook.cells, server)
     try:
@@ -135,11 +137,11 @@ def grade_submission(
         runner.close()
         server.reset()  # nothing of this submission stays for the next one
     result = assemble(student, max_scores, tests, plugin.outcomes, runs, notes, runner)
-    result.startup_seconds = round(runner.startup_seconds, 2)
+    result.startup_seconds = round(runner.startup_seconds + server_startup, 2)
     result.isolation = server.isolation
     result.fingerprints = prints
     result.output = runner.output.text()
-    result.seconds = round(time.monotonic() - started - runner.startup_seconds, 2)
+    result.seconds = round(time.monotonic() - started - result.startup_seconds, 2)
     return result
 
 

@@ -57,6 +57,38 @@ def host_pid(namespace: str | None, inner_pid: int) -> int | None:
     return None
 
 
+def is_running(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie (dead, waiting for its parent to reap it)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"  # the state follows the command name in brackets
+
+
+def parent_pids() -> dict[int, int]:
+    """``{pid: parent pid}`` of every process."""
+    parents = {}
+    for pid in all_pids():
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        parents[pid] = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid:")), 0)
+    return parents
+
+
+def descendants(root: int) -> list[int]:
+    """Children, grandchildren... of ``root`` (host pids)."""
+    parents = parent_pids()
+    found, frontier = [], {root}
+    while frontier:
+        children = {pid for pid, parent in parents.items() if parent in frontier}
+        found += sorted(children)
+        frontier = children
+    return found
+
+
 def kill_quietly(pid: int, sig: int = signal.SIGKILL) -> None:
     try:
         os.kill(pid, sig)
