@@ -70,6 +70,10 @@ def test_runner_gets_the_thread_count_of_its_limits(tmp_path):
 
 LEAVE_TRACES = r'''
 import os, subprocess, sys
+import ctypes
+libc = ctypes.CDLL(None)
+segment = libc.shmget(0, 4096, 0o1600)  # IPC_PRIVATE, IPC_CREAT | 0600: a System V segment
+assert segment >= 0
 for path in ("/tmp/planted.py", "/var/tmp/planted", "/dev/shm/planted", "planted_in_work.py"):
     with open(path, "w") as f:
         f.write("PLANTED = True\n")
@@ -93,7 +97,8 @@ def traces():
             continue
         if b"time.sleep(600)" in cmd:
             others.append(int(pid))
-    return files, others
+    segments = open("/proc/sysvipc/shm").read().splitlines()[1:]
+    return files, others, segments
 '''
 
 
@@ -103,10 +108,10 @@ def test_nothing_a_submission_leaves_reaches_the_next(server):
     assert statuses == ["ok"]
     attacker.close()
     honest, statuses = run(server, LOOK_FOR_TRACES)
-    files, sleepers = Student(honest).traces()
+    files, sleepers, segments = Student(honest).traces()
     honest.close()
     assert statuses == ["ok"]
-    assert files == [] and sleepers == []
+    assert files == [] and sleepers == [] and segments == []
 
 
 ATTACK_ZYGOTE = r'''
@@ -174,3 +179,49 @@ def test_closing_ends_every_process(server):
         time.sleep(0.05)
     assert running(marker.encode()) == [] and not is_running(zygote)
     assert not server.root.exists()
+
+
+KILL_THE_ZYGOTE_AND_WAIT = """
+import os, signal, time
+parent = os.getppid()
+os.kill(parent, signal.SIGKILL)
+while os.path.exists(f"/proc/{parent}/status") and "zombie" not in open(f"/proc/{parent}/status").read():
+    time.sleep(0.01)
+"""
+
+
+@needs_bwrap
+def test_handed_in_files_never_reach_the_zygote(server):
+    """A submission's ``numpy.py`` or ``matplotlibrc`` must not be read by a zygote that restarts mid-submission."""
+    def stage():
+        (server.work_dir / "numpy.py").write_text("raise SystemExit('a handed-in numpy.py was imported')\n")
+        (server.work_dir / "matplotlibrc").write_text("backend: module://handed_in_backend\n")
+        return []
+
+    server.prepare(stage)
+    runner = StudentRunner([Cell(0, KILL_THE_ZYGOTE_AND_WAIT + "os._exit(1)"),
+                            Cell(1, "import os\ndef staged():\n    return sorted(os.listdir('.'))")], server)
+    statuses = [r.status for r in runner.run_notebook()]
+    staged = Student(runner).staged()
+    runner.close()
+    assert statuses == ["crashed", "ok"] and server.starts == 2  # restarted mid-submission, and fine
+    assert "numpy.py" in staged  # and the submission was staged again for its own runner
+    honest, statuses = run(server, "import matplotlib\ndef backend():\n    return matplotlib.get_backend()")
+    assert statuses == ["ok"] and Student(honest).backend().lower() == "agg"
+    honest.close()
+
+
+def test_a_sandbox_that_cannot_start_stops_the_class_instead_of_zeroing_it(tmp_path):
+    import dataclasses
+
+    from vlcourse.grading.assignment import load_assignment
+    from vlcourse.grading.classroom import grade_class
+    from vlcourse.grading.forkserver import ServerError
+
+    toy = load_assignment("00_toy", Path(__file__).parent / "fixtures" / "course")
+    broken = dataclasses.replace(toy, limits=Limits(startup_seconds=0.01))  # no zygote is ready that fast
+    (tmp_path / "class" / "alice").mkdir(parents=True)
+    (tmp_path / "class" / "alice" / toy.notebook).write_bytes(toy.solution_notebook.read_bytes())
+    with pytest.raises(ServerError, match="could not start"):
+        grade_class(broken, tmp_path / "class", tmp_path / "out", progress=False, workers=1)
+    assert not list((tmp_path / "out").glob("results/*.json"))  # nobody got a zero for it

@@ -85,7 +85,8 @@ def time_vlcourse(assignment: Assignment, submissions: Path, out: Path, workers:
     results = graded.results
     return {
         "total_seconds": wall,
-        "grading_seconds": [r.seconds for r in results],  # without the runner's start-up
+        "grading_seconds": [r.seconds for r in results],  # without start-up (see SubmissionResult.seconds)
+        "seconds_by_student": {r.student: r.seconds for r in results},
         "startup_seconds": [r.startup_seconds for r in results],
         "totals": {r.student: r.total for r in results},
         "statuses": {r.student: r.status for r in results},
@@ -212,7 +213,7 @@ def summarize(n: int, workers: int, ours: dict, theirs: dict, load_before: tuple
             # wall time not spent grading a submission: zygotes and grading processes starting,
             # collecting the suite, the CSV and feedback
             "one_off_startup_seconds": round(ours["total_seconds"] - sum(ours["grading_seconds"]) / workers, 2),
-            "totals": ours["totals"], "statuses": ours["statuses"],
+            "totals": ours["totals"], "statuses": ours["statuses"], "seconds_by_student": ours["seconds_by_student"],
         },
         "nbgrader": {
             "total_seconds": round(theirs["total_seconds"], 2),

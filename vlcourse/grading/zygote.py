@@ -18,8 +18,8 @@ carries three file descriptors (the runner's request pipe, reply pipe and output
 Student code only ever runs in a forked runner, never here. The zygote is made non-dumpable, so a
 runner (same user id) can neither trace it nor read its memory; it can kill it, which costs the
 attacker its own runner and a restart (see ``ForkServer``). Before each fork the zygote empties
-the sandbox's shared scratch folders (``/tmp``, ``/var/tmp``, ``/dev/shm``), so nothing a runner
-left there reaches the next submission.
+the sandbox's shared scratch folders (``/tmp``, ``/var/tmp``, ``/dev/shm``) and removes System V
+IPC objects, so nothing a runner left there reaches the next submission.
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ MAX_MESSAGE_BYTES = 1 << 16
 SHARED_SCRATCH = ["/tmp", "/var/tmp", "/dev/shm"]
 PR_SET_DUMPABLE = 4
 PR_SET_PDEATHSIG = 1
+IPC_RMID = 0
+IPC_RMID = 0
 
 
 # --- control messages (also used by the grader's side) ---------------------------------------------
@@ -108,6 +110,46 @@ def empty_shared_scratch() -> None:
         except OSError:
             continue
         remove_tree_contents(folder, device)
+
+
+def remove_sysv_ipc() -> None:
+    """Remove the System V shared memory segments, semaphores and message queues runners created.
+
+    They live in the sandbox's IPC namespace, which outlives each runner; ``/proc/sysvipc`` lists them.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    removers = {
+        "shm": lambda ident: libc.shmctl(ident, IPC_RMID, None),
+        "sem": lambda ident: libc.semctl(ident, 0, IPC_RMID),
+        "msg": lambda ident: libc.msgctl(ident, IPC_RMID, None),
+    }
+    for kind, remove in removers.items():
+        try:
+            rows = open(f"/proc/sysvipc/{kind}").read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            remove(int(row.split()[1]))  # the second column is the object's id
+
+
+def remove_sysv_ipc() -> None:
+    """Remove the System V shared memory segments, semaphores and message queues runners created.
+
+    They live in the sandbox's IPC namespace, which outlives each runner; ``/proc/sysvipc`` lists them.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    removers = {
+        "shm": lambda ident: libc.shmctl(ident, IPC_RMID, None),
+        "sem": lambda ident: libc.semctl(ident, 0, IPC_RMID),
+        "msg": lambda ident: libc.msgctl(ident, IPC_RMID, None),
+    }
+    for kind, remove in removers.items():
+        try:
+            rows = open(f"/proc/sysvipc/{kind}").read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            remove(int(row.split()[1]))  # the second column is the object's id
 
 
 def remove_tree_contents(folder: str, device: int) -> None:
@@ -234,6 +276,8 @@ def serve(control: socket.socket, sandboxed: bool) -> None:
             if op == "fork":
                 if sandboxed:
                     empty_shared_scratch()
+                    remove_sysv_ipc()
+                    pass
                 reply = {"pid": fork_runner(message, fds, control)}
             elif op == "wait":
                 reply = {"status": children.wait(int(message["pid"]), float(message.get("timeout", 5)))}
