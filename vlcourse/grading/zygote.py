@@ -40,7 +40,6 @@ SHARED_SCRATCH = ["/tmp", "/var/tmp", "/dev/shm"]
 PR_SET_DUMPABLE = 4
 PR_SET_PDEATHSIG = 1
 IPC_RMID = 0
-IPC_RMID = 0
 
 
 # --- control messages (also used by the grader's side) ---------------------------------------------
@@ -110,26 +109,6 @@ def empty_shared_scratch() -> None:
         except OSError:
             continue
         remove_tree_contents(folder, device)
-
-
-def remove_sysv_ipc() -> None:
-    """Remove the System V shared memory segments, semaphores and message queues runners created.
-
-    They live in the sandbox's IPC namespace, which outlives each runner; ``/proc/sysvipc`` lists them.
-    """
-    libc = ctypes.CDLL(None, use_errno=True)
-    removers = {
-        "shm": lambda ident: libc.shmctl(ident, IPC_RMID, None),
-        "sem": lambda ident: libc.semctl(ident, 0, IPC_RMID),
-        "msg": lambda ident: libc.msgctl(ident, IPC_RMID, None),
-    }
-    for kind, remove in removers.items():
-        try:
-            rows = open(f"/proc/sysvipc/{kind}").read().splitlines()[1:]
-        except OSError:
-            continue
-        for row in rows:
-            remove(int(row.split()[1]))  # the second column is the object's id
 
 
 def remove_sysv_ipc() -> None:
@@ -277,7 +256,6 @@ def serve(control: socket.socket, sandboxed: bool) -> None:
                 if sandboxed:
                     empty_shared_scratch()
                     remove_sysv_ipc()
-                    pass
                 reply = {"pid": fork_runner(message, fds, control)}
             elif op == "wait":
                 reply = {"status": children.wait(int(message["pid"]), float(message.get("timeout", 5)))}
