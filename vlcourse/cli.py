@@ -122,7 +122,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("submissions", help="folder with one sub-folder per student")
     p.add_argument("--out", required=True, help="where grades.csv, feedback/ and results/ go")
     p.add_argument("--force", action="store_true", help="regrade students already graded in --out")
-    p.add_argument("--workers", type=int, default=None, help="parallel grading processes (default: one per CPU core)")
+    p.add_argument("--workers", type=int, default=None, help="parallel grading processes (default: one per CPU core, at most one per 30 submissions)")
     p.add_argument("--gradebook", metavar="DB_URL",
                    help="also write the scores into an nbgrader gradebook, e.g. sqlite:///course/gradebook.db")
     p.set_defaults(func=cmd_grade)

@@ -62,11 +62,28 @@ def grade_in_worker(assignment: Assignment, student: str, folder: Path, tests, s
 
 
 def start_worker(assignment: Assignment, scratch: Path) -> None:
-    """Worker initialiser: start the fork server while the other workers start theirs."""
+    """Worker initialiser: one torch thread (workers already fill the cores), then start the fork server.
+
+    Ctrl-C is the main process's to handle (it stops the workers), so workers ignore SIGINT instead
+    of each printing a traceback.
+    """
+    import signal
+
+    import torch
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    torch.set_num_threads(1)
     try:
         warm_server(assignment, scratch).start()
     except ServerError:
         pass  # each submission then reports it (see StudentRunner), and the class goes on
+
+
+def stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Interrupted: end the workers now (their sandboxes die with them) instead of waiting for them."""
+    for process in list((pool._processes or {}).values()):  # noqa: SLF001 - the executor has no public way
+        process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def grade_many(assignment: Assignment, folders: dict[str, Path], tests, workers: int) -> Iterator[SubmissionResult]:
@@ -91,7 +108,7 @@ def grade_many(assignment: Assignment, folders: dict[str, Path], tests, workers:
                 for future in as_completed(futures):
                     yield future.result()
             except BaseException:
-                pool.shutdown(wait=False, cancel_futures=True)
+                stop_workers(pool)
                 raise
 
 
@@ -133,8 +150,18 @@ class ClassResult:
         return summary_text(self.results, self.cells)
 
 
-def default_workers() -> int:
-    return max(1, len(os.sched_getaffinity(0)))
+SUBMISSIONS_PER_WORKER = 30
+
+
+def default_workers(submissions: int) -> int:
+    """One grading process per core, but no more than one per ``SUBMISSIONS_PER_WORKER`` submissions.
+
+    Starting a worker (its Python, torch and warm zygote) costs about what grading 10-20 small
+    submissions does, and on 2 cores two workers only beat one from about 60 submissions on
+    (``benchmarks/grading``), so small classes are graded by one warm worker.
+    """
+    cores = max(1, len(os.sched_getaffinity(0)))
+    return max(1, min(cores, submissions // SUBMISSIONS_PER_WORKER))
 
 
 def grade_class(
@@ -148,7 +175,7 @@ def grade_class(
     """Grade every submission under ``submissions``; write ``grades.csv``, feedback and results.
 
     Students already graded in ``out/results`` are skipped unless ``force``. With ``workers`` > 1
-    (default: one per CPU core) submissions are graded in parallel worker processes; each result
+    (default: see :func:`default_workers`) submissions are graded in parallel worker processes; each result
     is saved the moment it is done, so Ctrl-C or a crash loses no finished grade.
     """
     if not bwrap_works():
@@ -161,7 +188,7 @@ def grade_class(
     done = {} if force else {s: r for s in folders if (r := load_result(results_dir, s)) is not None}
     todo = {s: f for s, f in folders.items() if s not in done}
     bar = tqdm(total=len(folders), initial=len(done), desc=f"grading {assignment.name}", disable=not progress)
-    for result in grade_many(assignment, todo, tests, workers or default_workers()):
+    for result in grade_many(assignment, todo, tests, workers or default_workers(len(todo))):
         save_result(result, results_dir)
         done[result.student] = result
         bar.update(1)

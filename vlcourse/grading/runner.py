@@ -1,9 +1,10 @@
 """The grader's handle on one submission's runner process (the trusted side of the boundary).
 
 :class:`StudentRunner` gets a runner process (``vlcourse.grading.child``) from a warm
-:class:`~vlcourse.grading.forkserver.ForkServer`, feeds it the submission's cells one by one, and forwards calls from hidden tests. A cell or call
-that hangs or kills the process is recorded, the process is restarted, the cells that ran before
-are replayed and the poisoned cell is skipped, so one bad cell costs only what depends on it.
+:class:`~vlcourse.grading.forkserver.ForkServer`, feeds it the submission's cells one by one,
+and forwards calls from hidden tests. A cell or call that hangs or kills the process is recorded,
+the process is restarted (a new fork: milliseconds), the cells that ran before are replayed and
+the poisoned cell is skipped, so one bad cell costs only what depends on it.
 """
 
 from __future__ import annotations
