@@ -35,6 +35,7 @@ class Assignment:
     reference_files: dict[str, str] = field(default_factory=dict)  # submitted file -> function(path) writing it
     preload: list[str] = field(default_factory=list)  # modules the runner imports during start-up
     limits: Limits = field(default_factory=Limits)
+    _graded_cells: list[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def solution_notebook(self) -> Path:
@@ -45,13 +46,15 @@ class Assignment:
         return self.grader_dir.parent.parent / "exercises" / self.name / self.notebook
 
     def graded_cells(self) -> list[str]:
-        """grade_ids of the graded cells, in the order the source notebook has them."""
-        import nbformat
+        """grade_ids of the graded cells, in the order the source notebook has them (read once)."""
+        if self._graded_cells is None:
+            import nbformat
 
-        nb = nbformat.read(self.solution_notebook, as_version=4)
-        ids = [c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in nb.cells]
-        graded = [c.get("metadata", {}).get("nbgrader", {}).get("grade") for c in nb.cells]
-        return [i for i, g in zip(ids, graded) if i and g]
+            nb = nbformat.read(self.solution_notebook, as_version=4)
+            ids = [c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in nb.cells]
+            graded = [c.get("metadata", {}).get("nbgrader", {}).get("grade") for c in nb.cells]
+            self._graded_cells = [i for i, g in zip(ids, graded) if i and g]
+        return list(self._graded_cells)
 
     def withheld_files(self) -> list[Path]:
         """Source files of the withheld symbols; the sandbox replaces them with empty files.
