@@ -180,7 +180,9 @@ class ForkServer:
             return command
         prefix = sandbox_prefix(writable=[self.work_dir], readonly=[PACKAGE_DIR, self.submitted_dir],
                                 masked_files=self.spec.masked_files, empty_file=self.root / ".withheld")
-        return prefix + ["--chdir", str(self.work_dir), "--"] + command + ["sandboxed"]
+        # --as-pid-1: the zygote is the sandbox's init, which the kernel shields from SIGKILL and
+        # SIGSTOP (and from signals it has no handler for) sent from inside the sandbox.
+        return prefix + ["--as-pid-1", "--chdir", str(self.work_dir), "--"] + command + ["sandboxed"]
 
     def begin(self) -> None:
         """Start the zygote without waiting for it (its start-up can overlap other work)."""
@@ -338,11 +340,11 @@ class ForkServer:
             return None
 
     def _sweep(self, keep_zygote: bool = True) -> None:
-        """Kill every process in the sandbox but its init and (if ``keep_zygote``) the zygote."""
+        """Kill every process in the sandbox but (if ``keep_zygote``) the zygote, its init."""
         if self.namespace is None:
             return
-        for pid, inner in processes_in_namespace(self.namespace).items():
-            if inner != 1 and not (keep_zygote and pid == self.zygote_pid):
+        for pid in processes_in_namespace(self.namespace):
+            if not (keep_zygote and pid == self.zygote_pid):
                 kill_quietly(pid)
 
     def sweep(self) -> None:

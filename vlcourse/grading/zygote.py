@@ -16,8 +16,9 @@ carries three file descriptors (the runner's request pipe, reply pipe and output
 * ``{"op": "ping"}`` -> ``{"ok": true}``
 
 Student code only ever runs in a forked runner, never here. The zygote is made non-dumpable, so a
-runner (same user id) can neither trace it nor read its memory; it can kill it, which costs the
-attacker its own runner and a restart (see ``ForkServer``). Before each fork the zygote empties
+runner (same user id) can neither trace it nor read its memory. In the sandbox it is the PID
+namespace's init, so runners cannot kill or stop it either; without the sandbox they can, which
+costs the attacker its own runner and a restart (see ``ForkServer``). Before each fork the zygote empties
 the sandbox's shared scratch folders (``/tmp``, ``/var/tmp``, ``/dev/shm``) and removes System V
 IPC objects, so nothing a runner left there reaches the next submission.
 """
@@ -169,6 +170,7 @@ def become_runner(request: dict, request_fd: int, reply_fd: int, output_fd: int)
     from vlcourse.grading.protocol import ChannelClosed, write_frame
 
     os.setsid()
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # KeyboardInterrupt, as in any Python
     ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # end with the zygote
     set_dumpable(True)  # the runner itself may be inspected by its own processes, as usual
     os.dup2(output_fd, 1)
@@ -271,6 +273,7 @@ def serve(control: socket.socket, sandboxed: bool) -> None:
 def main(argv: list[str]) -> None:
     control = socket.socket(fileno=int(argv[1]))
     set_dumpable(False)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as the sandbox's init it then ignores SIGINT from runners
     import torch
 
     from vlcourse.grading.child import Runner, preload, withhold  # noqa: F401 - imported once, here
