@@ -195,7 +195,9 @@ def test_interrupted_run_resumes_without_loss(toy, tmp_path):
         write(tmp_path / "class" / f"s{i}", nb)
     command = [sys.executable, "-m", "vlcourse.cli", "grade", str(toy.grader_dir), str(tmp_path / "class"),
                "--out", str(tmp_path / "out"), "--workers", "1"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # As from a terminal: SIGINT at its default (a CI job started in the background ignores it).
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     results = tmp_path / "out" / "results"
     deadline = time.monotonic() + 300
     while len(list(results.glob("*.json"))) < 2 and time.monotonic() < deadline:
