@@ -9,7 +9,7 @@ own limits, control groups (moved in by the grader), process group and pipes.
 The sandbox's only writable folder is ``work/``; ``submitted/`` (the files the tests read) is
 visible read-only. Between submissions :meth:`ForkServer.reset` ends every process the last one
 left in the sandbox and empties both folders, and the zygote empties the shared temporary folders.
-If a submission kills or stops the zygote, the next launch starts a new sandbox.
+If the zygote dies, the next launch starts a new sandbox.
 """
 
 from __future__ import annotations
@@ -289,9 +289,10 @@ class ForkServer:
     def launch(self) -> LaunchedRunner:
         """A new runner, forked from the zygote.
 
-        If the submission killed or stopped the zygote, the sandbox is rebuilt from scratch: every
-        process ended, both folders emptied, a new zygote started, then the submission staged again
-        (the runner replays its cells, which write their files anew).
+        If the zygote is gone (runners cannot kill it inside the sandbox, but it can crash, and
+        without the sandbox they can), the sandbox is rebuilt from scratch: every process ended,
+        both folders emptied, a new zygote started, then the submission staged again (the runner
+        replays its cells, which write their files anew).
         """
         for attempt in range(2):
             if not self.alive():
