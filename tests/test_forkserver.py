@@ -14,7 +14,7 @@ import pytest
 
 from vlcourse.grading.forkserver import ForkServer, RunnerSpec
 from vlcourse.grading.limits import Limits
-from vlcourse.grading.procs import is_running
+from vlcourse.grading.procs import is_running, running_with
 from vlcourse.grading.runner import Cell, StudentRunner
 from vlcourse.grading.sandbox import bwrap_works
 from vlcourse.grading.student import Student
@@ -168,18 +168,6 @@ def test_a_killed_or_stopped_zygote_costs_only_the_attacker(server, attack):
     assert server.starts == (2 if attack == "SIGKILL" and not server.sandboxed else 1)
 
 
-def running(marker: bytes) -> list[int]:
-    """Host pids of live (not zombie) processes whose command line contains ``marker``."""
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if marker in Path(f"/proc/{pid}/cmdline").read_bytes() and is_running(int(pid)):
-                found.append(int(pid))
-        except OSError:
-            pass
-    return found
-
-
 @pytest.mark.parametrize("server", [True, False], indirect=True, ids=["sandbox", "process"])
 def test_closing_ends_every_process(server):
     marker = f"time.sleep(600) # {id(server)}"
@@ -188,9 +176,9 @@ def test_closing_ends_every_process(server):
     runner.close()
     server.close()
     deadline = time.monotonic() + 10
-    while (running(marker.encode()) or is_running(zygote)) and time.monotonic() < deadline:
+    while (running_with(marker.encode()) or is_running(zygote)) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert running(marker.encode()) == [] and not is_running(zygote)
+    assert running_with(marker.encode()) == [] and not is_running(zygote)
     assert not server.root.exists()
 
 

@@ -20,6 +20,7 @@ import pytest
 import vlcourse
 from vlcourse.grading.assignment import load_assignment
 from vlcourse.grading.classroom import grade_class
+from vlcourse.grading.procs import running_with
 from vlcourse.grading.sandbox import bwrap_works
 
 COURSE = Path(__file__).parent / "fixtures" / "course"
@@ -34,17 +35,6 @@ def package_digest() -> str:
         if path.is_file() and "__pycache__" not in path.parts:
             digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()
-
-
-def sleepers() -> list[str]:
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if SLEEPER.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
-                found.append(pid)
-        except OSError:
-            pass
-    return found
 
 
 def loopback_listener(port: int):
@@ -122,7 +112,7 @@ def test_gradebook_is_intact(graded):
 
 def test_nothing_ran_in_the_grader_and_nothing_outlived_the_runner(graded):
     assert not PWNED.exists(), "a payload executed on the grader's side"
-    assert sleepers() == [], "a background process outlived its runner"
+    assert running_with(SLEEPER.encode()) == [], "a background process outlived its runner"
 
 
 def test_package_files_unchanged(graded):

@@ -66,6 +66,18 @@ def is_running(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[0] != "Z"  # the state follows the command name in brackets
 
 
+def running_with(marker: bytes) -> list[int]:
+    """Host pids of live (not zombie) processes whose command line contains ``marker``."""
+    found = []
+    for pid in all_pids():
+        try:
+            if marker in Path(f"/proc/{pid}/cmdline").read_bytes() and is_running(pid):
+                found.append(pid)
+        except OSError:
+            pass
+    return found
+
+
 def parent_pids() -> dict[int, int]:
     """``{pid: parent pid}`` of every process."""
     parents = {}

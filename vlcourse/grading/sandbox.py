@@ -8,7 +8,7 @@ no network, its own PID namespace (every process it starts dies with it) and its
 hostname namespaces, and runs as an unprivileged user id.
 
 Where ``bwrap`` is missing or cannot create namespaces, grading falls back to process separation
-with resource limits, and says so (:func:`isolation_level`).
+with resource limits, and says so (``ForkServer.isolation``, the CSV's ``isolation`` column).
 """
 
 from __future__ import annotations
@@ -35,11 +35,6 @@ def bwrap_works() -> bool:
         return subprocess.run(probe, capture_output=True, timeout=20).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
-
-
-def isolation_level() -> str:
-    """``"sandbox"`` (bubblewrap) or ``"process"`` (separate process and limits only)."""
-    return "sandbox" if bwrap_works() else "process"
 
 
 WEAKER_ISOLATION_NOTE = (
