@@ -78,6 +78,10 @@ class Assignment:
         return self.grader_dir / "mistakes"
 
     @property
+    def alternatives_dir(self) -> Path:
+        return self.grader_dir / "alternatives"
+
+    @property
     def samples_dir(self) -> Path:
         return self.grader_dir / "samples"
 

@@ -19,7 +19,7 @@ from vlcourse.grading.assignment import Assignment
 from vlcourse.grading.plugin import GradedTest, GradingPlugin, SubmittedFiles, TestOutcome, cell_points, pytest_args
 from vlcourse.grading.forkserver import ForkServer, RunnerSpec
 from vlcourse.grading.similarity import defined_names, fingerprint
-from vlcourse.grading.runner import CellResult, StudentError, StudentRunner
+from vlcourse.grading.runner import Cell, CellResult, StudentError, StudentRunner
 from vlcourse.grading.student import Student
 from vlcourse.grading.submission import MalformedSubmission, find_notebook, parse_notebook, stage_files
 
@@ -48,7 +48,7 @@ class SubmissionResult:
     max_scores: dict[str, float]
     status: str = "ok"  # ok | malformed | timeout | crashed
     messages: list[str] = field(default_factory=list)
-    cell_errors: dict[str, str] = field(default_factory=dict)  # graded cell -> its own error
+    cell_errors: dict[str, str] = field(default_factory=dict)  # grade_id, or "cell N" if ungraded -> its error
     tests: list[TestReport] = field(default_factory=list)
     seconds: float = 0.0  # grading time, without the runner's interpreter and torch start-up
     startup_seconds: float = 0.0
@@ -156,7 +156,7 @@ def assemble(student, max_scores, tests, outcomes: dict[str, TestOutcome], runs,
             passed=outcome.passed, reason=outcome.reason, hint="" if outcome.passed else test.hint,
             grader_error=outcome.grader_error, detail=outcome.detail,
         ))
-    cell_errors = {r.cell.grade_id: r.error for r in runs if r.cell.grade_id in max_scores and r.status != "ok"}
+    cell_errors = {cell_label(r.cell): r.error or r.status for r in runs if r.status not in ("ok", "not run")}
     statuses = {r.status for r in runs if r.status != "not run"}
     status = "timeout" if "timeout" in statuses else "crashed" if "crashed" in statuses else "ok"
     messages = list(notes)
@@ -168,6 +168,11 @@ def assemble(student, max_scores, tests, outcomes: dict[str, TestOutcome], runs,
         status=status, messages=messages, cell_errors=cell_errors, tests=reports,
         needs_review=any(r.grader_error for r in reports),
     )
+
+
+def cell_label(cell: Cell) -> str:
+    """How feedback names a cell: its grade_id, or its position among the code cells (from 1)."""
+    return cell.grade_id or f"cell {cell.index + 1}"
 
 
 def safe_name(student: str) -> str:

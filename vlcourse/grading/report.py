@@ -65,6 +65,11 @@ def feedback_html(result: SubmissionResult, title: str) -> str:
             rows.append(f"<tr><td>{mark}</td><td>{e(test.description)}</td><td>{fmt(test.earned)}/{fmt(test.points)}</td>"
                         f"<td>{'' if not detail else '<pre>' + e(detail) + '</pre>'}</td></tr>")
         parts.append("<table><tr><th></th><th>check</th><th>points</th><th>what to look at</th></tr>" + "".join(rows) + "</table>")
+    others = {label: error for label, error in result.cell_errors.items() if label not in result.max_scores}
+    if others:
+        parts.append("<h2>Other cells that failed</h2><p>These cells earn no points themselves, but what they "
+                     "define may be missing for the cells after them.</p>")
+        parts += [f"<h3>{e(label)}</h3><pre>{e(error)}</pre>" for label, error in others.items()]
     parts.append("</body></html>")
     return "\n".join(parts)
 

@@ -4,10 +4,12 @@ A *variant* is a Python file whose header says which graded cell it replaces::
 
     # cell: nt_xent_loss
     # why: self-similarity is not excluded from the denominator
-    # expect: below            (``below``: less than full marks on that cell; ``zero``: nothing)
-    def nt_xent_loss(z1, z2, temperature): ...
+    # expect: below            (``below``: less than full marks on that cell; ``zero``: nothing;
+    def nt_xent_loss(z1, z2, temperature): ...   ``full``: full marks on every cell, no cell error)
 
 ``grader/NN/mistakes/*.py`` are known mistakes (``vlcourse verify`` checks each loses points);
+``grader/NN/alternatives/*.py`` are other correct ways to write a cell (each must score full
+marks: the hidden tests must not reject a correct answer for its style);
 ``grader/NN/samples/*.py`` are demo submissions such as cheating attempts. Building them from the
 solution at run time means no hand-kept copy of a student notebook can drift.
 """
@@ -23,12 +25,15 @@ import nbformat
 from vlcourse.grading.assignment import Assignment
 
 
+EXPECTATIONS = ("below", "zero", "full")
+
+
 @dataclass
 class Variant:
     name: str
     cell: str
     why: str
-    expect: str  # "below" or "zero"
+    expect: str  # "below", "zero" or "full"
     source: str
 
 
@@ -42,8 +47,8 @@ def read_variant(path: Path) -> Variant:
     if "cell" not in header:
         raise ValueError(f"{path}: the first lines must include '# cell: <grade_id>'")
     expect = header.get("expect", "below")
-    if expect not in ("below", "zero"):
-        raise ValueError(f"{path}: '# expect:' must be 'below' or 'zero', got {expect!r}")
+    if expect not in EXPECTATIONS:
+        raise ValueError(f"{path}: '# expect:' must be one of {', '.join(EXPECTATIONS)}, got {expect!r}")
     return Variant(path.stem, header["cell"], header.get("why", ""), expect, path.read_text())
 
 

@@ -60,12 +60,23 @@ def describe(result: SubmissionResult) -> str:
     return f"{result.total:g}/{result.max_total:g} ({scores}){extra}"
 
 
+def clean_full_marks(result: SubmissionResult) -> tuple[bool, str]:
+    """Full marks and not one cell error: what the solution and every correct alternative must get."""
+    errors = "; ".join(f"{label}: {error.strip().splitlines()[-1][:150] if error.strip() else '?'}"
+                       for label, error in result.cell_errors.items())
+    ok = result.total == result.max_total > 0 and not result.cell_errors and result.status == "ok"
+    return ok, describe(result) + (f" — cell errors: {errors}" if errors else "")
+
+
 def check_variant(variant: Variant, result: SubmissionResult) -> Check:
+    label = f"{variant.name} ({variant.why or variant.cell})"
+    if variant.expect == "full":
+        ok, detail = clean_full_marks(result)
+        return Check(label, ok, f"want full marks with no cell error; {detail}")
     earned, maximum = result.scores.get(variant.cell, 0.0), result.max_scores.get(variant.cell, 0.0)
     ok = earned == 0 if variant.expect == "zero" else earned < maximum
     want = "zero" if variant.expect == "zero" else "less than full marks"
-    return Check(f"{variant.name} ({variant.why or variant.cell})", ok,
-                 f"{variant.cell}: {earned:g}/{maximum:g}, want {want}; total {describe(result)}")
+    return Check(label, ok, f"{variant.cell}: {earned:g}/{maximum:g}, want {want}; total {describe(result)}")
 
 
 def verify_assignment(assignment: Assignment, log=print, workers: int | None = None) -> list[Check]:
@@ -79,7 +90,8 @@ def verify_assignment(assignment: Assignment, log=print, workers: int | None = N
         checks.append(check)
         log(check.line())
 
-    variants = {v.name: v for v in read_variants(assignment.mistakes_dir) + read_variants(assignment.samples_dir)}
+    variants = {v.name: v for folder in (assignment.mistakes_dir, assignment.alternatives_dir, assignment.samples_dir)
+                for v in read_variants(folder)}
     with tempfile.TemporaryDirectory(prefix="vlcourse-verify-") as tmp:
         tmp = Path(tmp)
         folders = {"solution": solution_submission(assignment, tmp / "solution"),
@@ -87,7 +99,7 @@ def verify_assignment(assignment: Assignment, log=print, workers: int | None = N
         folders |= {name: variant_submission(assignment, v, tmp / name) for name, v in variants.items()}
         results = {r.student: r for r in grade_many(assignment, folders, tests, workers or default_workers(len(folders)))}
     solution, blank = results["solution"], results["blank"]
-    record(Check("solution scores full marks", solution.total == solution.max_total > 0, describe(solution)))
+    record(Check("solution scores full marks with no cell error", *clean_full_marks(solution)))
     record(Check("blank scores zero", blank.total == 0, describe(blank)))
     for name, variant in variants.items():
         record(check_variant(variant, results[name]))

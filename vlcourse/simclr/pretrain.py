@@ -49,7 +49,7 @@ def view_pair_batches(
 
 def train_simclr(
     cfg: SimCLRConfig,
-    loss_fn: PairLoss | None = None,
+    loss_fn: PairLoss,
     *,
     spread_fn: Callable[[Tensor], Tensor] | None = None,
     progress: bool = True,
@@ -57,25 +57,23 @@ def train_simclr(
     """Train a :class:`SimCLRModel` on the 1,347 training digits (labels unused).
 
     Every ``cfg.eval_every`` steps (and after the last) the history records ``knn_acc`` (cosine
-    kNN on the encoder's features, all training labels, scored on the test split) and
-    ``embedding_std`` (``spread_fn`` of the test projections: the collapse metric).
+    kNN on the encoder's features, all training labels, scored on the test split) and, when
+    ``spread_fn`` is given, ``embedding_std`` (``spread_fn`` of the test projections: the collapse
+    metric).
+
+    Both functions are passed in, never looked up: a notebook trains with the student's own loss
+    and metric, so nothing here reaches reference code that grading withholds.
 
     Args:
         cfg: the run (notebooks shrink ``cfg.steps`` with vlcourse.budget).
-        loss_fn: ``loss_fn(z1, z2)`` -> scalar. ``None`` means the reference ``nt_xent_loss`` at
-            ``cfg.temperature``. Notebooks pass the student's loss (bind the temperature with
-            ``functools.partial``); the collapse experiment passes an alignment-only loss.
-        spread_fn: the collapse metric; ``None`` means the reference ``embedding_std``, or no
-            ``embedding_std`` entry where that is withheld (while grading).
+        loss_fn: ``loss_fn(z1, z2)`` -> scalar, e.g. ``partial(nt_xent_loss, temperature=cfg.temperature)``
+            (the collapse experiment passes an alignment-only loss).
+        spread_fn: the collapse metric (e.g. ``embedding_std``); ``None``: not measured.
         progress: show a progress bar.
 
     Returns:
         ``(model, history)``; the model is in eval mode on ``cfg.device``.
     """
-    if loss_fn is None:
-        loss_fn = partial(losses.nt_xent_loss, temperature=cfg.temperature)
-    if spread_fn is None:
-        spread_fn = getattr(losses, "embedding_std", None)
     torch.manual_seed(cfg.seed)
     model = SimCLRModel(cfg).to(cfg.device)
     generator = torch.Generator().manual_seed(cfg.seed)
@@ -128,7 +126,8 @@ def train_reference(preset: str = "tiny", *, folder: Path | None = None, progres
         raise KeyError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
     cfg = PRESETS[preset]
     start, start_cpu = time.perf_counter(), time.process_time()
-    model, history = train_simclr(cfg, progress=progress)
+    model, history = train_simclr(cfg, partial(losses.nt_xent_loss, temperature=cfg.temperature),
+                                  spread_fn=losses.embedding_std, progress=progress)
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - start_cpu
     metrics = evaluate_encoder(model.encoder, knn_k=cfg.knn_k)
     torch.manual_seed(cfg.seed)
