@@ -33,7 +33,7 @@ from vlcourse.grading.limits import Limits
 from vlcourse.grading.output import OutputTail, drain
 from vlcourse.grading.procs import (descendants, host_pid, is_running, kill_quietly, namespace_pids, pid_namespace,
                                    processes_in_namespace)
-from vlcourse.grading.sandbox import bwrap_works, sandbox_prefix
+from vlcourse.grading.sandbox import build_package_view, bwrap_works, sandbox_prefix
 from vlcourse.grading.zygote import receive_message, send_message
 from vlcourse.paths import PACKAGE_DIR
 
@@ -54,7 +54,7 @@ class RunnerSpec:
         preload: modules the zygote imports once (so no runner pays for them).
         env: extra environment variables for the zygote and its runners.
         sandbox: use bubblewrap where it works (otherwise: process separation and limits only).
-        masked_files: withheld reference source files, shown empty inside the sandbox.
+        masked_files: withheld reference source files, empty in the sandbox's view of the package.
         seed: seed of Python's, numpy's and torch's generators in each runner.
     """
 
@@ -153,6 +153,7 @@ class ForkServer:
         self.root = Path(tempfile.mkdtemp(prefix="vlcourse-runner-", dir=scratch))
         self.work_dir = self.root / "work"
         self.submitted_dir = self.root / "submitted"
+        self.package_view = self.root / "package"  # what the sandbox sees of vlcourse (built on first start)
         self.work_dir.mkdir()
         self.submitted_dir.mkdir()
         self.sandboxed = spec.sandbox and bwrap_works()
@@ -178,8 +179,9 @@ class ForkServer:
         command = [os.path.abspath(sys.executable), "-P", "-m", "vlcourse.grading.zygote", str(control_fd)]
         if not self.sandboxed:
             return command
-        prefix = sandbox_prefix(writable=[self.work_dir], readonly=[PACKAGE_DIR, self.submitted_dir],
-                                masked_files=self.spec.masked_files, empty_file=self.root / ".withheld")
+        if not self.package_view.is_dir():
+            build_package_view(PACKAGE_DIR, self.spec.masked_files, self.package_view)
+        prefix = sandbox_prefix(writable=[self.work_dir], readonly=[self.submitted_dir], package_view=self.package_view)
         # --as-pid-1: the zygote is the sandbox's init, which the kernel shields from SIGKILL and
         # SIGSTOP (and from signals it has no handler for) sent from inside the sandbox.
         return prefix + ["--as-pid-1", "--chdir", str(self.work_dir), "--"] + command + ["sandboxed"]

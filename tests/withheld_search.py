@@ -1,0 +1,192 @@
+"""Search a sandboxed runner's whole readable file system for any form of the withheld code.
+
+Used by ``tests/test_withheld_unreachable.py`` in two install modes: in-process for the editable
+install the test suite runs from, and as a script (``python tests/withheld_search.py``, printing
+JSON) with the interpreter of a virtual environment that has a regular install of vlcourse.
+
+Fingerprints are computed here, on the trusted side, from the reference implementation:
+
+* the withheld source: its lines (no line that also stands in a visible package file);
+* its bytecode: every code object's ``co_code`` and long string constants, as a bytecode cache of
+  any optimisation level holds them;
+* the solution notebooks' graded cells and the hidden tests' lines (the checkout, its ``.git`` and
+  ``build/`` hold these).
+
+A runner then greps every readable file (``/proc``, ``/sys`` and ``/dev`` aside) for all of them
+at once and also lists ``.git`` folders and packed copies of the package (wheels, sdists), which a
+grep cannot see into. A positive control is staged first: copies of the withheld files and their
+bytecode handed in as submitted files, which the search must find.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import py_compile
+import sys
+import tempfile
+import types
+from pathlib import Path
+
+import nbformat
+
+from vlcourse.grading.assignment import load_assignment
+from vlcourse.grading.forkserver import ForkServer, RunnerSpec
+from vlcourse.grading.limits import Limits
+from vlcourse.grading.runner import Cell, StudentRunner
+from vlcourse.grading.sandbox import visible_in_package
+from vlcourse.grading.student import Student
+from vlcourse.grading.submission import stage_files
+from vlcourse.paths import PACKAGE_DIR, repo_root
+
+ASSIGNMENTS = ("01_simclr", "02_gpt")
+MIN_LINE = 30  # characters: shorter lines ("return x", "B, T, C = x.shape") are not distinctive
+MIN_BYTES = 32  # bytecode and string constants shorter than this could occur by chance
+MIN_HITS = 2  # distinct fingerprints a file must match to count as a copy
+PATTERNS_FILE = "withheld-fingerprints.bin"
+
+# The student code that runs inside the sandbox: grep for every fingerprint in every readable file.
+SEARCH_CELL = f'''
+import os, subprocess
+
+def search_readable_files(patterns_hex):
+    patterns = "/tmp/{PATTERNS_FILE}"
+    with open(patterns, "wb") as handle:
+        handle.write(b"\\n".join(bytes.fromhex(h) for h in patterns_hex))
+    roots = sorted(os.path.join("/", e) for e in os.listdir("/") if e not in ("proc", "sys", "dev"))
+    listed = subprocess.run(["grep", "-r", "-a", "-F", "-l", "-s", "--exclude={PATTERNS_FILE}", "-f", patterns, *roots],
+                            capture_output=True).stdout.decode(errors="replace").splitlines()
+    found = {{}}
+    for path in listed:
+        hits = subprocess.run(["grep", "-a", "-F", "-o", "-f", patterns, path], capture_output=True).stdout
+        found[path] = sorted({{h.hex() for h in hits.split(b"\\n") if h}})
+    return found
+
+def suspicious_names():
+    names = []
+    for root in sorted(os.path.join("/", e) for e in os.listdir("/") if e not in ("proc", "sys", "dev")):
+        for folder, dirs, files in os.walk(root):
+            names += [os.path.join(folder, d) for d in dirs if d == ".git"]
+            names += [os.path.join(folder, f) for f in files
+                      if "vlcourse" in f and f.endswith((".whl", ".tar.gz", ".zip", ".egg"))]
+    return names
+'''
+
+
+def code_objects(obj) -> list[types.CodeType]:
+    """The code objects of a function, or of every function and method a class defines, nested ones too."""
+    functions = [obj] if inspect.isfunction(obj) else [
+        v for v in vars(obj).values() if inspect.isfunction(v) or isinstance(v, (staticmethod, classmethod, property))]
+    codes = []
+    for function in functions:
+        function = getattr(function, "__func__", None) or getattr(function, "fget", None) or function
+        stack = [function.__code__]
+        while stack:
+            code = stack.pop()
+            codes.append(code)
+            stack += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    return codes
+
+
+def usable(pattern: bytes) -> bytes | None:
+    """A pattern grep -F -f can take (no newline inside): its longest newline-free piece, if long enough."""
+    piece = max(pattern.split(b"\n"), key=len)
+    return piece if len(piece) >= MIN_BYTES else None
+
+
+def visible_text() -> bytes:
+    """Everything a runner may legitimately read of the package (the allow-listed files, withheld ones empty)."""
+    withheld = {p for name in ASSIGNMENTS for p in load_assignment(name).withheld_files()}
+    files = [p for p in PACKAGE_DIR.rglob("*") if p.is_file() and visible_in_package(p.relative_to(PACKAGE_DIR))]
+    return b"\n".join(p.read_bytes() for p in files if p.resolve() not in withheld)
+
+
+def line_patterns(text: str, label: str, allowed: bytes) -> dict[bytes, str]:
+    lines = {line.strip().encode() for line in text.splitlines()}
+    return {line: label for line in lines if len(line) >= MIN_LINE and line not in allowed}
+
+
+def withheld_fingerprints(allowed: bytes) -> dict[bytes, str]:
+    """pattern -> what it identifies, for every withheld symbol of every assignment."""
+    patterns: dict[bytes, str] = {}
+    for name in ASSIGNMENTS:
+        for dotted in load_assignment(name).withheld:
+            module_name, _, attr = dotted.rpartition(".")
+            obj = getattr(importlib.import_module(module_name), attr)
+            patterns |= line_patterns(inspect.getsource(obj), f"{dotted}: source", allowed)
+            for code in code_objects(obj):
+                pieces = [code.co_code] + [c.encode() for c in code.co_consts if isinstance(c, str)]
+                for piece in filter(None, map(usable, pieces)):
+                    if piece not in allowed:
+                        patterns[piece] = f"{dotted}: bytecode of {code.co_qualname}"
+    return patterns
+
+
+def course_fingerprints(allowed: bytes) -> dict[bytes, str]:
+    """Lines of the solution cells and hidden tests that the released material does not contain."""
+    patterns: dict[bytes, str] = {}
+    for name in ASSIGNMENTS:
+        assignment = load_assignment(name)
+        released = allowed + b"\n" + assignment.exercise_notebook.read_bytes()
+        solution = nbformat.read(assignment.solution_notebook, as_version=4)
+        cells = "\n".join(c.source for c in solution.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution"))
+        patterns |= line_patterns(cells, f"{name}: solution notebook", released)
+        for test_file in sorted(assignment.grader_dir.glob("test_*.py")):
+            patterns |= line_patterns(test_file.read_text(), f"{name}: hidden tests", released)
+    return patterns
+
+
+def positive_control(folder: Path) -> list[str]:
+    """Copies of the withheld source files and their bytecode, to hand in as submitted files."""
+    names = []
+    for name in ASSIGNMENTS:
+        for index, source in enumerate(load_assignment(name).withheld_files()):
+            stem = f"control_{name}_{index}"
+            (folder / f"{stem}.py").write_bytes(source.read_bytes())
+            py_compile.compile(str(source), cfile=str(folder / f"{stem}.pyc"), doraise=True)
+            names += [f"{stem}.py", f"{stem}.pyc"]
+    return names
+
+
+def search_sandbox() -> dict:
+    """Run the search in a sandboxed runner; returns hits, suspicious names and the control's hits."""
+    allowed = visible_text()
+    patterns = withheld_fingerprints(allowed) | course_fingerprints(allowed)
+    masked = sorted({p for name in ASSIGNMENTS for p in load_assignment(name).withheld_files()})
+    limits = Limits(call_seconds=1200, cell_seconds=60, submission_seconds=2400, cpu_seconds=2400)
+    spec = RunnerSpec(limits=limits, sandbox=True, masked_files=masked)
+    with tempfile.TemporaryDirectory() as tmp, ForkServer(spec) as server:
+        if not server.sandboxed:
+            return {"sandboxed": False}
+        control = positive_control(Path(tmp))
+        server.prepare(lambda: stage_files(Path(tmp), server.work_dir, control, server.submitted_dir))
+        runner = StudentRunner([Cell(0, SEARCH_CELL)], server)
+        try:
+            assert runner.run_notebook()[0].status == "ok", runner.results[0].error
+            student = Student(runner)
+            found = student.search_readable_files(sorted(p.hex() for p in patterns))
+            names = student.suspicious_names()
+        finally:
+            runner.close()
+    labelled = {path: sorted({patterns[bytes.fromhex(h)] for h in hits}) for path, hits in found.items()}
+    # One matching line in a third-party file is a coincidence ("p = self.dropout if self.training else 0.0");
+    # any real copy, source or bytecode, matches many fingerprints at once.
+    coincidences = {p: v for p, v in labelled.items() if len(found[p]) < MIN_HITS}
+    labelled = {p: v for p, v in labelled.items() if p not in coincidences}
+    staged = (str(server.submitted_dir) + "/", str(server.work_dir) + "/")  # where the control was handed in
+    return {
+        "sandboxed": True,
+        "patterns": len(patterns),
+        "package": str(PACKAGE_DIR),
+        "leaks": {p: v for p, v in labelled.items() if not p.startswith(staged)},
+        "control": {Path(p).name: v for p, v in labelled.items() if p.startswith(staged[0])},
+        "control_files": control,
+        "suspicious_names": names,
+        "coincidences": coincidences,
+        "repo_root": str(repo_root()),
+    }
+
+
+if __name__ == "__main__":
+    json.dump(search_sandbox(), sys.stdout)
