@@ -197,6 +197,40 @@ def nbgrader_totals(assignment: Assignment, courses: list[Path]) -> dict[str, fl
     return totals
 
 
+# --- a hanging submission ---------------------------------------------------------------------
+
+HANGING_SAMPLE = "hang_in_loss"  # grader/01_simclr/samples/: nt_xent_loss never returns
+
+
+def time_hanging_submission(assignment: Assignment, folder: Path) -> dict:
+    """What a submission whose loss loops forever costs, beside a correct one graded in the same run.
+
+    The issue's target: at most about 2x the call limit of the slowest hidden test, in total.
+    """
+    hanging = next(v for v in read_variants(assignment.samples_dir) if v.name == HANGING_SAMPLE)
+    solution_submission(assignment, folder / "class" / "correct")
+    variant_submission(assignment, hanging, folder / "class" / "hanging")
+    results = {r.student: r for r in grade_class(assignment, folder / "class", folder / "out", force=True,
+                                                 progress=False, workers=1).results}
+    correct, hung = results["correct"], results["hanging"]
+    slowest_limit = max(t.call_limit for t in correct.tests)
+    extra = hung.seconds - correct.seconds
+    return {
+        "correct_seconds": correct.seconds, "hanging_seconds": hung.seconds, "hang_cost_seconds": round(extra, 2),
+        "slowest_call_limit_seconds": slowest_limit, "cost_over_slowest_limit": round(extra / slowest_limit, 2),
+        "hanging_total": hung.total, "hanging_status": hung.status,
+        "flat_limits_would_cost_at_least_seconds": assignment.limits.cell_seconds + assignment.limits.call_seconds,
+    }
+
+
+def print_hanging(hang: dict) -> None:
+    print(f"\nA submission whose nt_xent_loss never returns: {hang['hanging_seconds']:.1f} s against "
+          f"{hang['correct_seconds']:.1f} s for a correct one, so the hang costs {hang['hang_cost_seconds']:.1f} s = "
+          f"{hang['cost_over_slowest_limit']:.2f}x the slowest hidden test's call limit "
+          f"({hang['slowest_call_limit_seconds']:.1f} s; target: at most about 2x). With the flat limits it would "
+          f"cost at least {hang['flat_limits_would_cost_at_least_seconds']:.0f} s (one cell limit and one call limit).")
+
+
 # --- report ------------------------------------------------------------------------------------
 
 
@@ -276,8 +310,12 @@ def main(argv: list[str] | None = None) -> dict:
         ours = time_vlcourse(assignment, work / "class", work / "vlcourse_out", args.workers)
         print("grading them with nbgrader autograde ...", flush=True)
         theirs = time_nbgrader(assignment, tests, students, work / "nbgrader", args.workers)
+        print("grading a submission that hangs ...", flush=True)
+        hang = time_hanging_submission(assignment, work / "hanging")
     summary = summarize(len(students), args.workers, ours, theirs, load_before)
+    summary["hanging_submission"] = hang
     print_report(summary)
+    print_hanging(hang)
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2) + "\n")
     return summary

@@ -21,15 +21,18 @@ from vlcourse.grading.assignment import Assignment
 from vlcourse.grading.child import preload
 from vlcourse.grading.forkserver import ForkServer, ServerError
 from vlcourse.grading.grade import SubmissionResult, grade_submission, load_result, runner_spec, save_result
-from vlcourse.grading.plugin import cell_points, collect_graded_tests
+from vlcourse.grading.plugin import GradedTest, cell_points, collect_graded_tests
 from vlcourse.grading.sandbox import WEAKER_ISOLATION_NOTE, bwrap_works
 from vlcourse.grading.similarity import copy_flags, defined_names, fingerprint
 from vlcourse.grading.report import summary_text, write_csv, write_feedback
 from vlcourse.grading.submission import find_submissions
+from vlcourse.grading.timing import TimeLimits
+from vlcourse.grading.variants import solution_submission
 from vlcourse.grading.zygote import warm_up_torch
 
 
 _servers: dict[str, ForkServer] = {}  # one warm fork server per assignment in each grading process
+_timings: dict[str, TimeLimits] = {}  # and the time limits measured on it
 
 
 def warm_server(assignment: Assignment, scratch: Path | None = None) -> ForkServer:
@@ -54,11 +57,32 @@ def warm_up_grader(assignment: Assignment) -> None:
 def close_servers() -> None:
     while _servers:
         _servers.popitem()[1].close()
+    _timings.clear()
+
+
+def time_limits(assignment: Assignment, tests: list[GradedTest], server: ForkServer) -> TimeLimits:
+    """This process's time limits for ``assignment``: the solution graded once on ``server``, timed.
+
+    See :mod:`vlcourse.grading.timing`. If the solution cannot be graded cleanly here (the machine
+    is broken or the assignment is), the flat limits apply: slower for hanging submissions, never unfair.
+    """
+    if assignment.name not in _timings:
+        explicit = {t.name: t.call_seconds for t in tests if t.call_seconds}
+        timing = TimeLimits(assignment.limits, explicit_calls=explicit)
+        with tempfile.TemporaryDirectory(prefix="vlcourse-calibrate-") as tmp:
+            folder = solution_submission(assignment, Path(tmp) / "solution")
+            result = grade_submission(assignment, "reference solution", folder, tests, server=server, timing=timing)
+        if result.total == result.max_total and not result.cell_errors:
+            timing.reference_calls = {t.name: r.call_seconds for t, r in zip(tests, result.tests)}
+            timing.reference_cells = {c: result.cell_seconds[c] for c in assignment.graded_cells() if c in result.cell_seconds}
+        _timings[assignment.name] = timing
+    return _timings[assignment.name]
 
 
 def grade_in_worker(assignment: Assignment, student: str, folder: Path, tests, scratch: Path) -> SubmissionResult:
-    """What each worker process runs: one submission, on the worker's warm fork server."""
-    return grade_submission(assignment, student, folder, tests, server=warm_server(assignment, scratch))
+    """What each worker process runs: one submission, on the worker's warm fork server, timed as the solution."""
+    server = warm_server(assignment, scratch)
+    return grade_submission(assignment, student, folder, tests, server=server, timing=time_limits(assignment, tests, server))
 
 
 def start_worker(assignment: Assignment, scratch: Path) -> None:

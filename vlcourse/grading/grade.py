@@ -20,7 +20,7 @@ from vlcourse.grading.plugin import GradedTest, GradingPlugin, SubmittedFiles, T
 from vlcourse.grading.forkserver import ForkServer, RunnerSpec
 from vlcourse.grading.similarity import defined_names, fingerprint
 from vlcourse.grading.runner import Cell, CellResult, StudentError, StudentRunner
-from vlcourse.grading.student import Student
+from vlcourse.grading.timing import TimeLimits
 from vlcourse.grading.submission import MalformedSubmission, find_notebook, parse_notebook, stage_files
 
 
@@ -37,6 +37,8 @@ class TestReport:
     hint: str = ""
     grader_error: bool = False
     detail: str = ""  # TAs only: never written into student feedback
+    call_seconds: float = 0.0  # the slowest call into the submission this test made
+    call_limit: float = 0.0  # how long each of its calls could take (vlcourse.grading.timing)
 
 
 @dataclass
@@ -57,6 +59,7 @@ class SubmissionResult:
     fingerprints: dict[str, str | None] = field(default_factory=dict)  # graded cell -> normalised-code hash
     flags: list[str] = field(default_factory=list)  # copy detection; set for the whole class
     output: str = ""  # TAs only: what the notebook printed (head and tail, see Limits.output_bytes)
+    cell_seconds: dict[str, float] = field(default_factory=dict)  # cell label -> how long it ran
 
     @property
     def total(self) -> float:
@@ -103,16 +106,18 @@ def grade_submission(
     scratch: Path | None = None,
     sandbox: bool = True,
     server: ForkServer | None = None,
+    timing: TimeLimits | None = None,
 ) -> SubmissionResult:
     """Grade one submission folder; never raises for anything the submission did.
 
     The runner comes from ``server`` (warm, reused for a whole class, see
     :mod:`vlcourse.grading.forkserver`); without one, a server is started for this submission
-    alone, under bubblewrap where it works if ``sandbox`` is set.
+    alone, under bubblewrap where it works if ``sandbox`` is set. ``timing`` says how long its
+    cells and calls may take (default: the assignment's flat limits).
     """
     if server is None:
         with ForkServer(runner_spec(assignment, sandbox), scratch) as own:
-            return grade_submission(assignment, student, folder, tests, server=own)
+            return grade_submission(assignment, student, folder, tests, server=own, timing=timing)
     started = time.monotonic()
     max_scores = cell_points(tests)
     try:
@@ -124,11 +129,11 @@ def grade_submission(
         lambda: stage_files(folder, server.work_dir, assignment.files, server.submitted_dir))
     server_startup = server.waited_seconds - waited_before  # a zygote still starting (or restarted)
     prints = {c.grade_id: fingerprint(c.source, defined_names(c.source)) for c in notebook.cells if c.grade_id in max_scores}
-    runner = StudentRunner(notebook.cells, server)
+    runner = StudentRunner(notebook.cells, server, timing)
     try:
         runs = runner.run_notebook()
         plugin = GradingPlugin(
-            Student(runner),
+            runner,
             SubmittedFiles(server.submitted_dir, f"../{server.submitted_dir.name}"),
             unavailable_cells(set(max_scores), notebook.grade_ids(), runs),
         )
@@ -155,6 +160,8 @@ def assemble(student, max_scores, tests, outcomes: dict[str, TestOutcome], runs,
             cell=test.cell, description=test.description, points=test.points, earned=round(outcome.earned, 4),
             passed=outcome.passed, reason=outcome.reason, hint="" if outcome.passed else test.hint,
             grader_error=outcome.grader_error, detail=outcome.detail,
+            call_seconds=round(runner.call_seconds.get(test.name, 0.0), 3),
+            call_limit=runner.timing.call_limit(test.name),
         ))
     cell_errors = {cell_label(r.cell): r.error or r.status for r in runs if r.status not in ("ok", "not run")}
     statuses = {r.status for r in runs if r.status != "not run"}
@@ -167,6 +174,7 @@ def assemble(student, max_scores, tests, outcomes: dict[str, TestOutcome], runs,
         student=student, scores={k: round(v, 4) for k, v in scores.items()}, max_scores=dict(max_scores),
         status=status, messages=messages, cell_errors=cell_errors, tests=reports,
         needs_review=any(r.grader_error for r in reports),
+        cell_seconds={cell_label(r.cell): r.seconds for r in runs if r.status != "not run"},
     )
 
 

@@ -18,8 +18,13 @@ class Limits:
     """Per-submission limits.
 
     Attributes:
-        call_seconds: wall time for one call from a hidden test into the notebook's code.
-        cell_seconds: wall time for one notebook cell.
+        call_seconds: wall time for one call from a hidden test into the notebook's code (the ceiling:
+            calls get ``call_floor_seconds + reference_factor ×`` what the solution needs, see
+            :mod:`vlcourse.grading.timing`).
+        cell_seconds: wall time for one notebook cell (the ceiling, scaled the same way for graded cells).
+        call_floor_seconds: the least a call may take, however fast the solution's was.
+        cell_floor_seconds: the least a graded cell may take.
+        reference_factor: how many times the solution's time a call or graded cell may take.
         submission_seconds: wall time for the whole submission (cells, calls, restarts).
         startup_seconds: wall time for the warm parent of the runners to start (Python, torch, IPython).
         memory_bytes: address-space limit of the runner (torch alone maps about 3.3 GiB).
@@ -35,6 +40,9 @@ class Limits:
 
     call_seconds: float = 60.0
     cell_seconds: float = 180.0
+    call_floor_seconds: float = 5.0
+    cell_floor_seconds: float = 5.0
+    reference_factor: float = 10.0
     submission_seconds: float = 900.0
     startup_seconds: float = 120.0
     memory_bytes: int = 6 * GiB

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from vlcourse.grading.runner import StudentError
+from vlcourse.grading.runner import StudentError, StudentRunner
 from vlcourse.grading.student import Student
 
-MARKER_HELP = "grade(cell, points, hint=''): the graded cell this hidden test scores, and its points"
+MARKER_HELP = ("grade(cell, points, hint='', call_seconds=None): the graded cell this hidden test scores, its points, "
+               "and optionally its own limit per call (default: scaled from the reference, see vlcourse.grading.timing)")
 
 
 @dataclass
@@ -30,6 +31,7 @@ class GradedTest:
     points: float
     description: str
     hint: str
+    call_seconds: float | None = None  # this test's own limit per call, if it sets one
 
 
 @dataclass
@@ -55,6 +57,7 @@ def graded_test_from_item(item) -> GradedTest:
     return GradedTest(
         nodeid=item.nodeid, name=item.name, cell=str(kwargs["cell"]), points=float(kwargs["points"]),
         description=doc, hint=str(kwargs.get("hint", "")),
+        call_seconds=float(kwargs["call_seconds"]) if kwargs.get("call_seconds") else None,
     )
 
 
@@ -97,9 +100,10 @@ class CollectPlugin:
 class GradingPlugin(CollectPlugin):
     """Runs a hidden suite against one submission (see module docstring)."""
 
-    def __init__(self, student: Student, submitted: SubmittedFiles, unavailable_cells: dict[str, str]):
+    def __init__(self, runner: StudentRunner, submitted: SubmittedFiles, unavailable_cells: dict[str, str]):
         super().__init__()
-        self._student = student
+        self._runner = runner
+        self._student = Student(runner)
         self._submitted = submitted
         self.unavailable_cells = unavailable_cells  # cell id -> why its tests cannot pass
         self.outcomes: dict[str, TestOutcome] = {}
@@ -122,8 +126,12 @@ class GradingPlugin(CollectPlugin):
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item):
         test = graded_test_from_item(item)
+        self._runner.current_test = test.name  # its calls get its limit (vlcourse.grading.timing)
         if test.cell in self.unavailable_cells:
             raise StudentError(self.unavailable_cells[test.cell])
+
+    def pytest_runtest_teardown(self, item):
+        self._runner.current_test = None
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):

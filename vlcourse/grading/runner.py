@@ -9,6 +9,7 @@ the poisoned cell is skipped, so one bad cell costs only what depends on it.
 
 from __future__ import annotations
 
+import re
 import signal
 import threading
 import time
@@ -20,6 +21,7 @@ from vlcourse.grading.forkserver import ForkServer, LaunchedRunner, ServerError
 from vlcourse.grading.output import OutputTail, drain
 from vlcourse.grading.procs import killpg_quietly
 from vlcourse.grading.protocol import ChannelClosed, ChannelTimeout, ProtocolError, read_frame, write_frame
+from vlcourse.grading.timing import TimeLimits
 
 
 class StudentError(Exception):
@@ -28,6 +30,33 @@ class StudentError(Exception):
 
 class SubmissionTimeout(StudentError):
     """The submission used up its total time budget."""
+
+
+class Hang(StudentError):
+    """A cell or call ran past its time limit (the runner was killed).
+
+    ``function`` is the notebook function it was stuck in, where the runner's stack dump says so.
+    """
+
+    def __init__(self, message: str, function: str | None = None):
+        super().__init__(message)
+        self.function = function
+
+
+STACK_HEADER = "Stack (most recent call first):"  # what faulthandler writes on SIGUSR1 (see zygote.become_runner)
+NOTEBOOK_FRAME = re.compile(r'  File "<ipython-input-[^"]*>", line \d+ in (\w+)$')
+
+
+def hung_function(output: str) -> str | None:
+    """The innermost notebook function in the last stack dump of a runner's output, if any."""
+    _, found, dump = output.rpartition(STACK_HEADER)
+    for line in dump.splitlines()[1:] if found else []:
+        if not line.startswith("  File "):
+            break
+        match = NOTEBOOK_FRAME.match(line)
+        if match:
+            return match.group(1)
+    return None
 
 
 @dataclass
@@ -53,10 +82,14 @@ class CellResult:
 class StudentRunner:
     """One submission's runner process: run its cells, then call into it (see module docstring)."""
 
-    def __init__(self, cells: list[Cell], server: ForkServer):
+    def __init__(self, cells: list[Cell], server: ForkServer, timing: TimeLimits | None = None):
         self.cells = cells
         self.server = server
         self.limits = server.spec.limits
+        self.timing = timing or TimeLimits(self.limits)
+        self.current_test: str | None = None  # the hidden test whose calls come in now (its limit applies)
+        self.call_seconds: dict[str, float] = {}  # hidden test -> its slowest call so far
+        self.hung: dict[str, str] = {}  # notebook function -> why calls of it are not made again
         self.results: dict[int, CellResult] = {}
         self.poisoned: set[int] = set()
         self.output = OutputTail(self.limits.output_bytes)
@@ -129,7 +162,7 @@ class StudentRunner:
             if index in self.poisoned or self.cells[index].skip:
                 continue
             try:
-                self._request({"op": "exec", "source": self.cells[index].source}, self.limits.cell_seconds)
+                self._request({"op": "exec", "source": self.cells[index].source}, self.timing.cell_limit(self.cells[index].grade_id))
             except StudentError as exc:
                 self.poisoned.add(index)
                 self._restart(f"cell {index} failed on replay: {exc}")
@@ -163,17 +196,34 @@ class StudentRunner:
             write_frame(self.child.request_fd, message)
             return self._receive(timeout)
         except ChannelTimeout:
+            function = self._where_it_hangs()
             self.kill()
             if time.monotonic() >= self.deadline:
                 self.gave_up = f"your submission used up its total time of {self.limits.submission_seconds:.0f} s"
                 raise SubmissionTimeout(self.gave_up) from None
-            raise StudentError(f"timed out after {timeout:.0f} s") from None
+            where = f" in {function}()" if function else ""
+            raise Hang(f"timed out after {timeout:.3g} s{where}", function) from None
         except (ChannelClosed, BrokenPipeError):
             self.kill()
             raise StudentError(f"the notebook's process died ({describe_exit(self.exit_code)})") from None
         except ProtocolError as exc:
             self.kill()
             raise StudentError(f"sent back something that is not plain data: {exc}") from None
+
+    def _where_it_hangs(self, wait: float = 0.5) -> str | None:
+        """Ask the stuck runner for its stack (faulthandler, SIGUSR1) and name the notebook function in it."""
+        before = self.output.total
+        try:
+            signal.pidfd_send_signal(self.child.pidfd, signal.SIGUSR1)
+        except (ProcessLookupError, OSError):
+            return None
+        deadline, seen = time.monotonic() + wait, before
+        while time.monotonic() < deadline:
+            time.sleep(0.02)
+            if self.output.total == seen > before:
+                break  # it wrote something and has stopped writing
+            seen = self.output.total
+        return hung_function(self.output.text())
 
     # --- public API --------------------------------------------------------------------------
     def run_notebook(self, progress: Callable[[int], None] | None = None) -> list[CellResult]:
@@ -194,22 +244,34 @@ class StudentRunner:
             return CellResult(cell, "skipped", self.gave_up)
         try:
             self._ensure_running()
-            reply = self._request({"op": "exec", "source": cell.source}, self.limits.cell_seconds)
+            reply = self._request({"op": "exec", "source": cell.source}, self.timing.cell_limit(cell.grade_id))
         except StudentError as exc:
             self.poisoned.add(cell.index)
-            status = "timeout" if "timed out" in str(exc) or isinstance(exc, SubmissionTimeout) else "crashed"
+            if isinstance(exc, Hang) and exc.function:
+                self.hung[exc.function] = str(exc)
+            status = "timeout" if isinstance(exc, (Hang, SubmissionTimeout)) else "crashed"
             return CellResult(cell, status, str(exc))
         if reply.get("ok") is True:
             return CellResult(cell, "ok")
         return CellResult(cell, "error", str(reply.get("error"))[:4000])
 
     def call(self, target: dict, args: list, kwargs: dict, keep: bool = False):
-        """Call into the runner; returns plain data or a handle dict, or raises :class:`StudentError`."""
+        """Call into the runner; returns plain data or a handle dict, or raises :class:`StudentError`.
+
+        The call may take :meth:`TimeLimits.call_limit` of the current hidden test; how long it took
+        is recorded per test (the slowest call), which is how the reference's needs are measured.
+        """
         self._ensure_running()
-        reply = self._request(
-            {"op": "call", "target": target, "args": args, "kwargs": kwargs, "keep": keep},
-            self.limits.call_seconds,
-        )
+        started = time.monotonic()
+        try:
+            reply = self._request(
+                {"op": "call", "target": target, "args": args, "kwargs": kwargs, "keep": keep},
+                self.timing.call_limit(self.current_test),
+            )
+        finally:
+            if self.current_test is not None:
+                took = time.monotonic() - started
+                self.call_seconds[self.current_test] = max(took, self.call_seconds.get(self.current_test, 0.0))
         if type(reply) is not dict or reply.get("ok") is not True:
             error = reply.get("error") if type(reply) is dict else "malformed reply"
             raise StudentError(str(error)[:4000])

@@ -10,23 +10,29 @@ plain data (tensors, numbers, strings, containers) come back by value; anything 
 optimiser) stays in the runner and comes back as a :class:`Handle`, whose methods can be called in
 turn. ``student.lib("torch.optim.SGD")`` reaches library code inside the runner, and
 ``student.ref("train_step")`` passes a notebook function as an argument.
+
+A function that hung is not called again: once a call that involved it (called by name, passed as
+``student.ref``, or behind a handle built with it) ran past its limit, or a cell was stuck in it
+(the runner's stack dump names it), later calls involving it fail at once with the same reason,
+so one endless loop costs one time limit, not one per test.
 """
 
 from __future__ import annotations
 
-from vlcourse.grading.runner import StudentError, StudentRunner
+from vlcourse.grading.runner import Hang, StudentError, StudentRunner
 
 
 class Handle:
     """An object that lives in the runner (a module, an optimiser, a generator...)."""
 
-    def __init__(self, student: Student, ident: int, type_name: str):
+    def __init__(self, student: Student, ident: int, type_name: str, involves: frozenset[str] = frozenset()):
         self._student = student
         self._ident = ident
         self.type_name = type_name
+        self.involves = involves  # the notebook's names this object was made with (see Student.involved)
 
     def __call__(self, *args, **kwargs):
-        return self._student._call({"handle": self._ident}, args, kwargs)
+        return self._student._call({"handle": self._ident}, args, kwargs, label=self.type_name)
 
     def __getattr__(self, name: str):
         if name.startswith("__"):
@@ -72,6 +78,7 @@ class Student:
 
     def __init__(self, runner: StudentRunner):
         self._runner = runner
+        self._handles: dict[int, frozenset[str]] = {}  # handle id -> names it involves
 
     def __getattr__(self, name: str) -> RemoteCallable:
         if name.startswith("_"):
@@ -104,14 +111,40 @@ class Student:
             return {k: self._encode(v) for k, v in value.items()}
         return value
 
-    def _decode(self, value):
+    def _decode(self, value, involves: frozenset[str]):
         if type(value) is dict and "__handle__" in value:
-            return Handle(self, int(value["__handle__"]), str(value.get("type", "object")))
+            ident = int(value["__handle__"])
+            self._handles[ident] = involves
+            return Handle(self, ident, str(value.get("type", "object")), involves)
         return value
 
+    def involved(self, target: dict, args, kwargs) -> frozenset[str]:
+        """The notebook's names a call runs: its target, ``ref`` arguments, and what handles were made with."""
+        names = {target["name"]} if "name" in target else set()
+        names |= self._handles.get(target.get("handle"), frozenset())
+        stack = [list(args), list(kwargs.values())]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, StudentRef):
+                names.add(value.name)
+            elif isinstance(value, Handle):
+                names |= value.involves
+            elif type(value) in (list, tuple):
+                stack += list(value)
+            elif isinstance(value, dict):
+                stack += list(value.values())
+        return frozenset(names)
+
     def _call(self, target: dict, args, kwargs, keep: bool = False, label: str = "call"):
+        involves = self.involved(target, args, kwargs)
+        hung = self._runner.hung
+        for name in sorted(involves & set(hung)):
+            raise StudentError(f"{label}(...): not called again, since {name} did not finish before: {hung[name]}")
         try:
             value = self._runner.call(target, list(self._encode(list(args))), self._encode(dict(kwargs)), keep)
+        except Hang as exc:
+            hung |= {name: str(exc) for name in involves | {exc.function} - {None}}
+            raise StudentError(f"{label}(...): {exc}") from None
         except StudentError as exc:
             raise StudentError(f"{label}(...): {exc}") from None
-        return self._decode(value)
+        return self._decode(value, involves)

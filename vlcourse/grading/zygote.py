@@ -26,6 +26,7 @@ IPC objects, so nothing a runner left there reaches the next submission.
 from __future__ import annotations
 
 import ctypes
+import faulthandler
 import gc
 import json
 import os
@@ -176,6 +177,7 @@ def become_runner(request: dict, request_fd: int, reply_fd: int, output_fd: int)
     os.dup2(output_fd, 1)
     os.dup2(output_fd, 2)
     os.close(output_fd)
+    faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=False)  # the grader asks where a hang is
     os.chdir(request["workdir"])
     sys.path.insert(0, "")  # as in Jupyter: the notebook's own folder is importable (the zygote's is not)
     limits = Limits(**request["limits"])
