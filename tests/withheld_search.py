@@ -6,9 +6,9 @@ JSON) with the interpreter of a virtual environment that has a regular install o
 
 Fingerprints are computed here, on the trusted side, from the reference implementation:
 
-* the withheld source: its lines (no line that also stands in a visible package file);
-* its bytecode: every code object's ``co_code`` and long string constants, as a bytecode cache of
-  any optimisation level holds them;
+* the withheld files' source: their lines (no line that also stands in a visible package file);
+* their bytecode: every code object's ``co_code`` and long string constants at each optimisation
+  level, as a bytecode cache holds them;
 * the solution notebooks' graded cells and the hidden tests' lines (the checkout, its ``.git`` and
   ``build/`` hold these).
 
@@ -20,8 +20,6 @@ bytecode handed in as submitted files, which the search must find.
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import json
 import py_compile
 import sys
@@ -74,18 +72,13 @@ def suspicious_names():
 '''
 
 
-def code_objects(obj) -> list[types.CodeType]:
-    """The code objects of a function, or of every function and method a class defines, nested ones too."""
-    functions = [obj] if inspect.isfunction(obj) else [
-        v for v in vars(obj).values() if inspect.isfunction(v) or isinstance(v, (staticmethod, classmethod, property))]
-    codes = []
-    for function in functions:
-        function = getattr(function, "__func__", None) or getattr(function, "fget", None) or function
-        stack = [function.__code__]
-        while stack:
-            code = stack.pop()
-            codes.append(code)
-            stack += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+def code_objects(module: types.CodeType) -> list[types.CodeType]:
+    """A compiled module's code object and every code object nested in it (functions, classes, methods)."""
+    codes, stack = [], [module]
+    while stack:
+        code = stack.pop()
+        codes.append(code)
+        stack += [c for c in code.co_consts if isinstance(c, types.CodeType)]
     return codes
 
 
@@ -97,7 +90,7 @@ def usable(pattern: bytes) -> bytes | None:
 
 def visible_text() -> bytes:
     """Everything a runner may legitimately read of the package (the allow-listed files, withheld ones empty)."""
-    withheld = {p for name in ASSIGNMENTS for p in load_assignment(name).withheld_files()}
+    withheld = set(withheld_files())
     files = [p for p in PACKAGE_DIR.rglob("*") if p.is_file() and visible_in_package(p.relative_to(PACKAGE_DIR))]
     return b"\n".join(p.read_bytes() for p in files if p.resolve() not in withheld)
 
@@ -108,19 +101,28 @@ def line_patterns(text: str, label: str, allowed: bytes) -> dict[bytes, str]:
 
 
 def withheld_fingerprints(allowed: bytes) -> dict[bytes, str]:
-    """pattern -> what it identifies, for every withheld symbol of every assignment."""
+    """pattern -> what it identifies, for every withheld file of every assignment.
+
+    Withheld files hold nothing but the withheld code, so the whole file is fingerprinted: its
+    source lines, and the bytecode and string constants of every code object it compiles to at
+    each optimisation level (``-O`` drops asserts and ``-OO`` docstrings, which shifts the bytecode).
+    """
     patterns: dict[bytes, str] = {}
-    for name in ASSIGNMENTS:
-        for dotted in load_assignment(name).withheld:
-            module_name, _, attr = dotted.rpartition(".")
-            obj = getattr(importlib.import_module(module_name), attr)
-            patterns |= line_patterns(inspect.getsource(obj), f"{dotted}: source", allowed)
-            for code in code_objects(obj):
+    for source in withheld_files():
+        name = source.relative_to(PACKAGE_DIR.parent)
+        text = source.read_text()
+        patterns |= line_patterns(text, f"{name}: source", allowed)
+        for optimize in (0, 1, 2):
+            for code in code_objects(compile(text, str(source), "exec", dont_inherit=True, optimize=optimize)):
                 pieces = [code.co_code] + [c.encode() for c in code.co_consts if isinstance(c, str)]
                 for piece in filter(None, map(usable, pieces)):
                     if piece not in allowed:
-                        patterns[piece] = f"{dotted}: bytecode of {code.co_qualname}"
+                        patterns[piece] = f"{name}: bytecode of {code.co_qualname}"
     return patterns
+
+
+def withheld_files() -> list[Path]:
+    return sorted({p for name in ASSIGNMENTS for p in load_assignment(name).withheld_files()})
 
 
 def course_fingerprints(allowed: bytes) -> dict[bytes, str]:
@@ -140,12 +142,11 @@ def course_fingerprints(allowed: bytes) -> dict[bytes, str]:
 def positive_control(folder: Path) -> list[str]:
     """Copies of the withheld source files and their bytecode, to hand in as submitted files."""
     names = []
-    for name in ASSIGNMENTS:
-        for index, source in enumerate(load_assignment(name).withheld_files()):
-            stem = f"control_{name}_{index}"
-            (folder / f"{stem}.py").write_bytes(source.read_bytes())
-            py_compile.compile(str(source), cfile=str(folder / f"{stem}.pyc"), doraise=True)
-            names += [f"{stem}.py", f"{stem}.pyc"]
+    for index, source in enumerate(withheld_files()):
+        stem = f"control_{index}_{source.stem}"
+        (folder / f"{stem}.py").write_bytes(source.read_bytes())
+        py_compile.compile(str(source), cfile=str(folder / f"{stem}.pyc"), doraise=True, optimize=2)
+        names += [f"{stem}.py", f"{stem}.pyc"]
     return names
 
 
@@ -153,7 +154,7 @@ def search_sandbox() -> dict:
     """Run the search in a sandboxed runner; returns hits, suspicious names and the control's hits."""
     allowed = visible_text()
     patterns = withheld_fingerprints(allowed) | course_fingerprints(allowed)
-    masked = sorted({p for name in ASSIGNMENTS for p in load_assignment(name).withheld_files()})
+    masked = withheld_files()
     limits = Limits(call_seconds=1200, cell_seconds=60, submission_seconds=2400, cpu_seconds=2400)
     spec = RunnerSpec(limits=limits, sandbox=True, masked_files=masked)
     with tempfile.TemporaryDirectory() as tmp, ForkServer(spec) as server:
