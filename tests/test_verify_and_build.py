@@ -17,3 +17,17 @@ def test_hidden_suite_verifies(name):
     failed = [check.line() for check in checks if not check.ok]
     assert not failed, "\n".join(failed)
     assert len(checks) >= 2 + 2 + 6  # metadata x2, solution, blank, at least six mistakes
+
+
+def test_full_marks_with_a_cell_error_does_not_verify():
+    """The solution (and every correct alternative) must earn every point *and* run every cell cleanly."""
+    from vlcourse.grading.grade import SubmissionResult
+    from vlcourse.grading.verify import clean_full_marks
+
+    clean = SubmissionResult("solution", {"a": 2.0}, {"a": 2.0})
+    assert clean_full_marks(clean)[0]
+    noisy = SubmissionResult("solution", {"a": 2.0}, {"a": 2.0}, cell_errors={"cell 7": "Withheld: ... is withheld"})
+    ok, detail = clean_full_marks(noisy)
+    assert not ok and "cell 7" in detail and "is withheld" in detail
+    short = SubmissionResult("solution", {"a": 1.5}, {"a": 2.0})
+    assert not clean_full_marks(short)[0]
