@@ -12,7 +12,7 @@ import torch
 
 import vlcourse.simclr as ref
 from vlcourse.data.digits import load_digits_split
-from vlcourse.grading.tolerances import assert_close
+from vlcourse.grading.tolerances import TOLERANCES, assert_close
 
 grade = pytest.mark.grade
 SMALL_MODEL = {"channels": [8, 16], "feature_dim": 16, "proj_hidden_dim": 16, "proj_dim": 8}
@@ -25,21 +25,22 @@ def randn(*shape, seed, dtype=torch.float64):
 # --- cosine_similarity (2 points) -------------------------------------------------------------------
 
 
-@grade(cell="cosine_similarity", points=1, hint="Normalise the rows of both inputs, then take all dot products.")
+@grade(cell="cosine_similarity", points=0.5, hint="Normalise the rows of both inputs, then take all dot products.")
 def test_similarity_matches_reference(student):
     """pairwise_cosine_similarity matches the reference on random float64 inputs"""
     a, b = randn(5, 7, seed=1), randn(3, 7, seed=2)
     assert_close(student.pairwise_cosine_similarity(a, b), ref.pairwise_cosine_similarity(a, b))
 
 
-@grade(cell="cosine_similarity", points=0.5, hint="The result has one row per row of a and one column per row of b.")
+@grade(cell="cosine_similarity", points=0.25, hint="The result has one row per row of a and one column per row of b.")
 def test_similarity_rectangular_scaled(student):
     """works for N != M and rows of very different lengths"""
-    a, b = randn(4, 3, seed=3) * torch.tensor([[1e-3], [1.0], [50.0], [7.0]], dtype=torch.float64), randn(6, 3, seed=4)
+    # Shortest row ~0.4 long: an eps added to the norms (instead of a clamp) stays within the float64 tolerance.
+    a, b = randn(4, 3, seed=3) * torch.tensor([[0.25], [1.0], [50.0], [7.0]], dtype=torch.float64), randn(6, 3, seed=4)
     assert_close(student.pairwise_cosine_similarity(a, b), ref.pairwise_cosine_similarity(a, b))
 
 
-@grade(cell="cosine_similarity", points=0.5, hint="Clamp the norms so that an all-zero row does not divide by zero.")
+@grade(cell="cosine_similarity", points=0.25, hint="Clamp the norms so that an all-zero row does not divide by zero.")
 def test_similarity_zero_rows_finite(student):
     """an all-zero row gives finite similarities (no division by zero)"""
     a = torch.cat([torch.zeros(1, 4, dtype=torch.float64), randn(2, 4, seed=5)])
@@ -47,10 +48,56 @@ def test_similarity_zero_rows_finite(student):
     assert_close(result, ref.pairwise_cosine_similarity(a, a))
 
 
+@grade(cell="cosine_similarity", points=0.5, hint="Stay differentiable: torch operations only, no .detach(), no torch.no_grad(), no in-place edits of a or b.")
+def test_similarity_gradients(student):
+    """gradients with respect to a and b match the reference (float64)"""
+    a, b = randn(4, 6, seed=6), randn(5, 6, seed=7)
+    value, grads = student.lib("vlcourse.grading.probes.value_and_grad")(
+        student.ref("pairwise_cosine_similarity"), [a, b], {}, [0, 1]
+    )
+    ra, rb = a.clone().requires_grad_(), b.clone().requires_grad_()
+    expected = ref.pairwise_cosine_similarity(ra, rb)
+    expected.sum().backward()
+    assert_close(value, expected.detach())
+    for got, want, name in zip(grads, (ra.grad, rb.grad), "ab"):
+        assert got is not None, f"no gradient reached {name}"
+        assert_close(got, want, "gradient", what=f"gradient of {name}")
+
+
+@grade(cell="cosine_similarity", points=0.25, hint="Any floating dtype must work: do not convert the inputs to another dtype.")
+def test_similarity_float32(student):
+    """float32 inputs give the (N, M) similarities within float32 precision"""
+    a, b = randn(6, 5, seed=8, dtype=torch.float32), randn(4, 5, seed=9, dtype=torch.float32)
+    assert_close(student.pairwise_cosine_similarity(a, b), ref.pairwise_cosine_similarity(a.double(), b.double()), "float32")
+
+
+@grade(cell="cosine_similarity", points=0.25, hint="Do not modify a or b in place (a /= ... changes the caller's tensor): write a = a / ... instead.")
+def test_similarity_leaves_inputs_unchanged(student):
+    """the result is right and a and b are unchanged after the call"""
+    a, b = randn(5, 4, seed=10) * 3, randn(3, 4, seed=11) * 0.5
+    value, args, _ = call_and_inputs(student, "pairwise_cosine_similarity", [a, b])
+    assert_close(value, ref.pairwise_cosine_similarity(a, b))
+    assert_unchanged(args, [a, b], "ab")
+
+
+def call_and_inputs(student, name: str, args: list):
+    """The notebook's ``name`` called on ``args`` in the runner: ``(value, args as they are after the call, kwargs)``."""
+    result = student.lib("vlcourse.grading.probes.call_and_inputs")(student.ref(name), list(args))
+    assert type(result) in (list, tuple) and len(result) == 3, f"{name}(...) could not be checked"
+    return result
+
+
+def assert_unchanged(after, before, names) -> None:
+    """The arguments as the runner saw them after the call equal what was sent (no in-place edit)."""
+    assert type(after) in (list, tuple) and len(after) == len(before)
+    for got, sent, name in zip(after, before, names):
+        assert type(got) is torch.Tensor and got.dtype == sent.dtype and torch.equal(got, sent), f"{name} was modified in place"
+
+
 # --- nt_xent_loss (4 points) ------------------------------------------------------------------------
 
 
-@grade(cell="nt_xent_loss", points=1.5, hint="Check the denominator: every view except itself, 2N - 1 candidates.")
+@grade(cell="nt_xent_loss", points=1, hint="Check the denominator: every view except itself, 2N - 1 candidates.")
 def test_loss_matches_reference(student):
     """nt_xent_loss matches the reference (float64, N=8, D=16, temperature 0.5)"""
     z1, z2 = randn(8, 16, seed=10), randn(8, 16, seed=11)
@@ -60,7 +107,7 @@ def test_loss_matches_reference(student):
 @grade(cell="nt_xent_loss", points=1, hint="Divide the similarities by the temperature exactly once; average over all 2N views.")
 def test_loss_other_sizes_and_temperatures(student):
     """matches the reference for other batch sizes, widths and temperatures"""
-    for n, d, temperature in [(3, 5, 0.1), (16, 4, 2.0), (2, 3, 1.0)]:
+    for n, d, temperature in [(3, 5, 0.1), (16, 4, 2.0), (2, 3, 1.0), (5, 8, 0.05)]:
         z1, z2 = randn(n, d, seed=n), randn(n, d, seed=n + 100)
         assert_close(student.nt_xent_loss(z1, z2, temperature=temperature), ref.nt_xent_loss(z1, z2, temperature))
 
@@ -89,85 +136,165 @@ def test_loss_gradients_match(student):
     assert_close(grads[1], r2.grad, "gradient")
 
 
+@grade(cell="nt_xent_loss", points=0.25, hint="Exclude each view's similarity with itself by its position (the diagonal), not by its value: a positive can be exactly as similar as the view itself.")
+def test_loss_identical_views(student):
+    """identical views and exact similarities (0 and 1) give the reference loss"""
+    eye = torch.eye(4, 6, dtype=torch.float64)  # orthogonal rows: every negative has similarity exactly 0
+    mixed = torch.cat([eye[:2], randn(2, 6, seed=35)])
+    for z1, z2 in ((eye, eye.clone()), (2 * eye, eye), (mixed, mixed.clone())):
+        assert_close(student.nt_xent_loss(z1, z2, 0.5), ref.nt_xent_loss(z1, z2, 0.5))
+
+
+@grade(cell="nt_xent_loss", points=0.25, hint="Never modify z1 or z2 in place (z1 /= ... changes the caller's tensors), and let any floating dtype through.")
+def test_loss_float32_leaves_inputs_unchanged(student):
+    """float32 inputs give the reference loss, and z1 and z2 are unchanged after the call"""
+    z1, z2 = randn(6, 8, seed=36, dtype=torch.float32) * 4, randn(6, 8, seed=37, dtype=torch.float32)
+    value, args, _ = call_and_inputs(student, "nt_xent_loss", [z1, z2, 0.5])
+    assert_close(value, ref.nt_xent_loss(z1.double(), z2.double(), 0.5), "float32")
+    assert_unchanged(args[:2], [z1, z2], ("z1", "z2"))
+
+
 # --- train_step (2 points) --------------------------------------------------------------------------
+# Both ways of running the two views are right: two forward passes (the reference, lightly) or one
+# pass over torch.cat([x1, x2]) (SimCLR's own code). With batch norm in the model they give different
+# (equally valid) steps, so the tests accept either.
+VIEW_MODES = ("separate", "concatenated")
 
 
 @functools.cache
 def two_step_case():
-    """Start weights, batches and the reference's losses and final weights (the same for every student)."""
+    """Start weights, batches, and per view mode the reference's losses and final weights (the same for every student)."""
     torch.manual_seed(0)
     state = ref.SimCLRModel(ref.SimCLRConfig(**SMALL_MODEL)).state_dict()
     images, _ = load_digits_split("train")
     batches = [(images[i : i + 16], images[i + 16 : i + 32]) for i in (0, 32)]
-    return state, batches, *reference_steps(state, batches, lr=0.05)
+    return state, batches, {mode: reference_steps(state, batches, 0.05, mode) for mode in VIEW_MODES}
 
 
-def reference_steps(state, batches, lr):
-    torch.manual_seed(0)
+def reference_steps(state, batches, lr, mode="separate"):
+    """The reference's losses and final weights after one step per batch (SGD with momentum)."""
+    from vlcourse.grading.probes import pair_mse_loss
+
     model = ref.SimCLRModel(ref.SimCLRConfig(**SMALL_MODEL))
     model.load_state_dict(state)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
-    from vlcourse.grading.probes import pair_mse_loss
-
-    losses = [ref.train_step(model, optimizer, x1, x2, pair_mse_loss) for x1, x2 in batches]
+    losses = []
+    for x1, x2 in batches:
+        optimizer.zero_grad()
+        if mode == "separate":
+            (_, z1), (_, z2) = model(x1), model(x2)
+        else:
+            z1, z2 = model(torch.cat([x1, x2]))[1].chunk(2)
+        loss = pair_mse_loss(z1, z2)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
     return losses, model.state_dict()
 
 
-@grade(cell="train_step", points=1.5, hint="Clear the gradients before backward, then take exactly one optimiser step.")
-def test_two_steps_match_reference(student):
-    """two successive steps (SGD with momentum) move the weights exactly like the reference"""
-    state, batches, expected_losses, expected_state = two_step_case()
-
+def student_steps(student, state, batches, stale_grads: float | None = None):
+    """The student's train_step on a fresh model with ``state`` (and leftover gradients, if asked)."""
     model = student.lib("vlcourse.grading.probes.build_module")(
         "vlcourse.simclr.SimCLRModel", "vlcourse.simclr.SimCLRConfig", SMALL_MODEL, state
     )
+    if stale_grads is not None:
+        student.lib("vlcourse.grading.probes.set_stale_grads")(model, stale_grads)
     optimizer = student.lib("torch.optim.SGD")(model.parameters(), lr=0.05, momentum=0.9)
-    losses = [
-        student.train_step(model, optimizer, x1, x2, student.libref("vlcourse.grading.probes.pair_mse_loss"))
-        for x1, x2 in batches
-    ]
-    got_state = model.state_dict()
-    assert all(isinstance(v, float) for v in losses)
-    assert losses == pytest.approx(expected_losses, rel=1e-4)
-    assert set(got_state) == set(expected_state)
-    for name, tensor in expected_state.items():
-        assert_close(got_state[name].to(tensor.dtype), tensor, "training", what=name)
+    loss_fn = student.libref("vlcourse.grading.probes.pair_mse_loss")
+    returned = [student.train_step(model, optimizer, x1, x2, loss_fn) for x1, x2 in batches]
+    return returned, model.state_dict()
 
 
-@grade(cell="train_step", points=0.5, hint="Return loss.item(), a Python float, not the tensor.")
-def test_returns_python_float(student):
-    """returns the loss as a Python float"""
-    model = student.lib("vlcourse.grading.probes.build_module")(
-        "vlcourse.simclr.SimCLRModel", "vlcourse.simclr.SimCLRConfig", SMALL_MODEL
+def states_equal(got: dict, expected: dict) -> bool:
+    if set(got) != set(expected) or not all(type(v) is torch.Tensor for v in got.values()):
+        return False
+    rtol, atol = TOLERANCES["training"]
+    return all(
+        got[k].shape == v.shape and torch.allclose(got[k].to(v.dtype), v, rtol=rtol, atol=atol) for k, v in expected.items()
     )
-    optimizer = student.lib("torch.optim.SGD")(model.parameters(), lr=0.01)
-    images, _ = load_digits_split("train")
-    loss = student.train_step(model, optimizer, images[:8], images[8:16], student.libref("vlcourse.grading.probes.pair_mse_loss"))
-    assert type(loss) is float and math.isfinite(loss)
+
+
+def assert_state_matches_a_mode(got_state: dict, expected: dict) -> str:
+    """The view mode whose reference weights ``got_state`` equals; else fails against the reference's own mode."""
+    for mode in VIEW_MODES:
+        if states_equal(got_state, expected[mode][1]):
+            return mode
+    reference = expected["separate"][1]
+    assert set(got_state) == set(reference), "the model's parameters and buffers changed names"
+    for name, tensor in reference.items():
+        assert_close(got_state[name].to(tensor.dtype), tensor, "training", what=name)
+    raise AssertionError("the weights after the steps differ from the reference")
+
+
+@grade(cell="train_step", points=1.25, hint="Clear the gradients before backward, then take exactly one optimiser step.")
+def test_two_steps_match_reference(student):
+    """two successive steps (SGD with momentum) move the weights exactly like the reference"""
+    state, batches, expected = two_step_case()
+    _, got_state = student_steps(student, state, batches)
+    assert_state_matches_a_mode(got_state, expected)
+
+
+@grade(cell="train_step", points=0.5, hint="Clear the old gradients at the start of the step (before backward), not at its end: the model may arrive with gradients left over.")
+def test_leftover_gradients_are_cleared(student):
+    """a model that arrives with leftover gradients still takes the reference's step"""
+    state, batches, expected = two_step_case()
+    _, got_state = student_steps(student, state, batches, stale_grads=1.0)
+    assert_state_matches_a_mode(got_state, expected)
+
+
+@grade(cell="train_step", points=0.25, hint="Return loss.item(), a Python float, not the tensor.")
+def test_returns_python_float(student):
+    """returns each step's loss (before its update) as a Python float"""
+    state, batches, expected = two_step_case()
+    returned, got_state = student_steps(student, state, batches)
+    assert all(type(v) is float for v in returned), "train_step should return a Python float"
+    modes = [mode for mode in VIEW_MODES if states_equal(got_state, expected[mode][1])] or ["separate"]
+    assert returned == pytest.approx(expected[modes[0]][0], rel=1e-4), "the returned values are not the losses of the steps"
 
 
 # --- collapse (2 points) ----------------------------------------------------------------------------
 
 
-@grade(cell="collapse", points=1, hint="Minus the mean cosine similarity of the pairs (z1[n], z2[n]).")
+@grade(cell="collapse", points=0.75, hint="Minus the mean cosine similarity of the pairs (z1[n], z2[n]).")
 def test_alignment_only_loss(student):
-    """alignment_only_loss matches the reference, including gradients"""
-    z1, z2 = randn(7, 5, seed=40) * 3, randn(7, 5, seed=41)
-    value, grads = student.lib("vlcourse.grading.probes.value_and_grad")(student.ref("alignment_only_loss"), [z1, z2], {}, [0])
-    r1 = z1.clone().requires_grad_()
-    expected = ref.alignment_only_loss(r1, z2)
+    """alignment_only_loss matches the reference, including gradients with respect to z1 and z2"""
+    z1, z2 = randn(7, 5, seed=40) * 3, randn(7, 5, seed=41) * torch.logspace(-1, 1, 7, dtype=torch.float64)[:, None]
+    value, grads = student.lib("vlcourse.grading.probes.value_and_grad")(student.ref("alignment_only_loss"), [z1, z2], {}, [0, 1])
+    r1, r2 = z1.clone().requires_grad_(), z2.clone().requires_grad_()
+    expected = ref.alignment_only_loss(r1, r2)
     expected.backward()
     assert_close(value, expected.detach())
-    assert_close(grads[0], r1.grad, "gradient")
+    for got, want, name in zip(grads, (r1.grad, r2.grad), ("z1", "z2")):
+        assert got is not None, f"no gradient reached {name}"
+        assert_close(got, want, "gradient", what=f"gradient of {name}")
 
 
-@grade(cell="collapse", points=1, hint="Normalise the rows, take the std of each dimension over the rows, then the mean.")
+@grade(cell="collapse", points=0.75, hint="Normalise the rows, take the std of each dimension over the rows (torch.std's default, unbiased), then the mean.")
 def test_embedding_std(student):
-    """embedding_std matches the reference on spread-out and on collapsed embeddings"""
+    """embedding_std matches the reference on spread-out, small and collapsed embeddings"""
     spread = randn(50, 8, seed=50) * 4
+    small = randn(3, 4, seed=53) * torch.tensor([[0.5], [2.0], [9.0]], dtype=torch.float64)
     collapsed = randn(1, 8, seed=51).repeat(20, 1) + 1e-9 * randn(20, 8, seed=52)
-    for z in (spread, collapsed):
+    for z in (spread, small, collapsed):
         assert_close(student.embedding_std(z), ref.embedding_std(z))
+
+
+@grade(cell="collapse", points=0.25, hint="alignment_only_loss must not modify z1 or z2 in place, and must accept float32.")
+def test_alignment_only_loss_float32_leaves_inputs(student):
+    """alignment_only_loss on float32 inputs gives the reference value and leaves z1 and z2 unchanged"""
+    z1, z2 = randn(6, 4, seed=54, dtype=torch.float32) * 5, randn(6, 4, seed=55, dtype=torch.float32)
+    value, args, _ = call_and_inputs(student, "alignment_only_loss", [z1, z2])
+    assert_close(value, ref.alignment_only_loss(z1.double(), z2.double()), "float32")
+    assert_unchanged(args, [z1, z2], ("z1", "z2"))
+
+
+@grade(cell="collapse", points=0.25, hint="embedding_std must not modify z in place (z /= ... changes the caller's tensor), and must accept float32.")
+def test_embedding_std_float32_leaves_input(student):
+    """embedding_std on float32 inputs gives the reference value and leaves z unchanged"""
+    z = randn(30, 6, seed=56, dtype=torch.float32) * 3
+    value, args, _ = call_and_inputs(student, "embedding_std", [z])
+    assert_close(value, ref.embedding_std(z.double()), "float32")
+    assert_unchanged(args, [z], ("z",))
 
 
 # --- trained_encoder (3 points) ---------------------------------------------------------------------

@@ -92,6 +92,37 @@ def module_value_and_grads(module: torch.nn.Module, args: list, out_weight: torc
     )
 
 
+def call_and_inputs(fn, args: list, kwargs: dict | None = None):
+    """``fn(*args, **kwargs)``, and the arguments as they are *after* the call.
+
+    The grader compares the returned arguments with what it sent, to check that the function did not
+    modify its inputs in place (every argument arrives in the runner as a fresh copy, so a change is
+    only visible here).
+
+    Returns:
+        ``(value, args_after, kwargs_after)``; a value that is not a tensor, a Python scalar or None
+        comes back as a string naming its type (so the triple always travels as plain data).
+    """
+    kwargs = dict(kwargs or {})
+    value = fn(*args, **kwargs)
+    if value is not None and type(value) not in (torch.Tensor, bool, int, float):
+        value = f"<{type(value).__name__}>"
+    return value, list(args), kwargs
+
+
+def set_stale_grads(module: torch.nn.Module, value: float = 1.0) -> int:
+    """Give every parameter a leftover gradient filled with ``value``, as if a backward had run before.
+
+    Returns:
+        how many parameters got one.
+    """
+    count = 0
+    for param in module.parameters():
+        param.grad = torch.full_like(param, value)
+        count += 1
+    return count
+
+
 def pair_mse_loss(z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
     """A simple stand-in pair loss for testing a training step independently of the student's loss."""
     return ((z1 - z2) ** 2).mean() + 0.1 * z1.pow(2).mean()

@@ -1,0 +1,11 @@
+# cell: collapse
+# why: alignment_only_loss normalises z1 and z2 in place, which changes the caller's tensors and breaks autograd on leaves
+def alignment_only_loss(z1, z2):
+    z1 /= z1.norm(dim=1, keepdim=True).clamp_min(1e-8)
+    z2 /= z2.norm(dim=1, keepdim=True).clamp_min(1e-8)
+    return -(z1 * z2).sum(dim=1).mean()
+
+
+def embedding_std(z):
+    z = z / z.norm(dim=1, keepdim=True).clamp_min(1e-8)
+    return z.std(dim=0).mean()

@@ -1,0 +1,14 @@
+# cell: sampling
+# why: top-k sets the caller's logits to -inf in place (before the division that would have made a copy)
+def next_token_distribution(logits, temperature=1.0, top_k=None):
+    if top_k is not None:
+        kth = torch.topk(logits, min(top_k, logits.size(-1)), dim=-1).values[:, [-1]]
+        logits[logits < kth] = float("-inf")
+    return torch.softmax(logits / temperature, dim=-1)
+
+
+def sample_next(logits, temperature=1.0, top_k=None, generator=None):
+    if temperature == 0:
+        return logits.argmax(dim=-1, keepdim=True)
+    probs = next_token_distribution(logits, temperature, top_k)
+    return torch.multinomial(probs, num_samples=1, generator=generator)
