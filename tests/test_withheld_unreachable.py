@@ -18,13 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from vlcourse.grading.sandbox import bwrap_works
+from vlcourse.grading.sandbox import build_package_view, bwrap_works
 from vlcourse.paths import repo_root
 
 from withheld_search import ASSIGNMENTS, search_sandbox
 from vlcourse.grading.assignment import load_assignment
 
-pytestmark = pytest.mark.skipif(not bwrap_works(), reason="needs bubblewrap (setup.sh installs it)")
+needs_bwrap = pytest.mark.skipif(not bwrap_works(), reason="needs bubblewrap (setup.sh installs it)")
 
 
 def plant_other_forms(package: Path) -> list[Path]:
@@ -57,6 +57,26 @@ def assert_nothing_leaks(report: dict) -> None:
     assert any("bytecode" in label for labels in report["control"].values() for label in labels)
 
 
+def test_the_package_view_is_an_allow_list(tmp_path):
+    """Only source and data files reach the view; withheld files are empty; caches, backups, links stay out."""
+    package = tmp_path / "pkg"
+    (package / "sub" / "__pycache__").mkdir(parents=True)
+    (package / "weights").mkdir()
+    files = {"__init__.py": "x = 1", "sub/secret.py": "def answer(): return 42", "sub/open.py": "y = 2",
+             "sub/__pycache__/secret.cpython-311.pyc": "bytecode", "sub/secret.py.orig": "def answer(): return 42",
+             "sub/.secret.py.swp": "swap", "weights/m.safetensors": "w", "weights/manifest.json": "{}",
+             "build.tar.gz": "archive", "py.typed": ""}
+    for name, text in files.items():
+        (package / name).write_text(text)
+    (package / "sub" / "link.py").symlink_to(package / "sub" / "secret.py")
+    view = build_package_view(package, [package / "sub" / "secret.py"], tmp_path / "view")
+    seen = sorted(str(p.relative_to(view)) for p in view.rglob("*") if p.is_file())
+    assert seen == ["__init__.py", "py.typed", "sub/open.py", "sub/secret.py", "weights/m.safetensors", "weights/manifest.json"]
+    assert (view / "sub" / "secret.py").read_text() == ""
+    assert (view / "sub" / "open.py").read_text() == "y = 2"
+
+
+@needs_bwrap
 def test_nothing_withheld_is_readable_from_an_editable_install():
     package = Path(load_assignment(ASSIGNMENTS[0]).withheld_files()[0]).parents[1]
     planted = plant_other_forms(package)
@@ -86,6 +106,7 @@ def regular_install(env_dir: Path) -> Path:
     return env_dir / "bin" / "python"
 
 
+@needs_bwrap
 def test_nothing_withheld_is_readable_from_a_regular_install(tmp_path):
     python = regular_install(tmp_path / "env")
     script = Path(__file__).with_name("withheld_search.py")

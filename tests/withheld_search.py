@@ -41,6 +41,7 @@ from vlcourse.paths import PACKAGE_DIR, repo_root
 ASSIGNMENTS = ("01_simclr", "02_gpt")
 MIN_LINE = 30  # characters: shorter lines ("return x", "B, T, C = x.shape") are not distinctive
 MIN_BYTES = 32  # bytecode and string constants shorter than this could occur by chance
+PER_SOURCE = 6  # fingerprints kept per source file and kind (the longest)
 MIN_HITS = 2  # distinct fingerprints a file must match to count as a copy
 PATTERNS_FILE = "withheld-fingerprints.bin"
 
@@ -53,8 +54,11 @@ def search_readable_files(patterns_hex):
     with open(patterns, "wb") as handle:
         handle.write(b"\\n".join(bytes.fromhex(h) for h in patterns_hex))
     roots = sorted(os.path.join("/", e) for e in os.listdir("/") if e not in ("proc", "sys", "dev"))
-    listed = subprocess.run(["grep", "-r", "-a", "-F", "-l", "-s", "--exclude={PATTERNS_FILE}", "-f", patterns, *roots],
-                            capture_output=True).stdout.decode(errors="replace").splitlines()
+    files = subprocess.run(["find", *roots, "-type", "f", "!", "-name", "{PATTERNS_FILE}", "-print0"],
+                           capture_output=True).stdout
+    grep = ["xargs", "-0", "-P", str(len(os.sched_getaffinity(0))), "-n", "500", "grep", "-a", "-F", "-l", "-s", "-f", patterns]
+    listed = subprocess.run(grep, input=files, capture_output=True, env={{"LC_ALL": "C", "PATH": os.environ["PATH"]}}
+                            ).stdout.decode(errors="replace").splitlines()
     found = {{}}
     for path in listed:
         hits = subprocess.run(["grep", "-a", "-F", "-o", "-f", patterns, path], capture_output=True).stdout
@@ -95,16 +99,26 @@ def visible_text() -> bytes:
     return b"\n".join(p.read_bytes() for p in files if p.resolve() not in withheld)
 
 
+def longest(candidates: set[bytes], label: str, allowed: bytes, keep: int = PER_SOURCE) -> dict[bytes, str]:
+    """The ``keep`` longest candidates that the visible material does not contain, labelled.
+
+    A few long fingerprints per source suffice (a copy matches all of them) and keep the grep fast:
+    its speed falls with the number of patterns and rises with their length.
+    """
+    fresh = sorted((c for c in candidates if c not in allowed), key=lambda c: (-len(c), c))
+    return {c: label for c in fresh[:keep]}
+
+
 def line_patterns(text: str, label: str, allowed: bytes) -> dict[bytes, str]:
     lines = {line.strip().encode() for line in text.splitlines()}
-    return {line: label for line in lines if len(line) >= MIN_LINE and line not in allowed}
+    return longest({line for line in lines if len(line) >= MIN_LINE}, label, allowed)
 
 
 def withheld_fingerprints(allowed: bytes) -> dict[bytes, str]:
     """pattern -> what it identifies, for every withheld file of every assignment.
 
     Withheld files hold nothing but the withheld code, so the whole file is fingerprinted: its
-    source lines, and the bytecode and string constants of every code object it compiles to at
+    source lines, and the bytecode and string constants of the code objects it compiles to at
     each optimisation level (``-O`` drops asserts and ``-OO`` docstrings, which shifts the bytecode).
     """
     patterns: dict[bytes, str] = {}
@@ -113,11 +127,9 @@ def withheld_fingerprints(allowed: bytes) -> dict[bytes, str]:
         text = source.read_text()
         patterns |= line_patterns(text, f"{name}: source", allowed)
         for optimize in (0, 1, 2):
-            for code in code_objects(compile(text, str(source), "exec", dont_inherit=True, optimize=optimize)):
-                pieces = [code.co_code] + [c.encode() for c in code.co_consts if isinstance(c, str)]
-                for piece in filter(None, map(usable, pieces)):
-                    if piece not in allowed:
-                        patterns[piece] = f"{name}: bytecode of {code.co_qualname}"
+            codes = code_objects(compile(text, str(source), "exec", dont_inherit=True, optimize=optimize))
+            pieces = {code.co_code for code in codes} | {c.encode() for code in codes for c in code.co_consts if isinstance(c, str)}
+            patterns |= longest(set(filter(None, map(usable, pieces))), f"{name}: bytecode (-O{optimize})", allowed)
     return patterns
 
 
