@@ -25,5 +25,10 @@ if ! command -v bwrap >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-ge
   (apt-get install -y -qq bubblewrap >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq bubblewrap >/dev/null 2>&1; }) \
     || echo "note: could not install bubblewrap; grading will use process isolation only"
 fi
+# The class report is checked in a headless browser (tests/test_class_report.py); best effort, like bubblewrap.
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  (apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; }) \
+    || echo "note: could not install chromium; the class report's browser check will be skipped"
+fi
 .venv/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null 2>&1 || true
 echo "vlcourse is set up in .venv ($(.venv/bin/python -c 'import torch; print("torch", torch.__version__)'))"

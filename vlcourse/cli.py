@@ -35,7 +35,7 @@ def cmd_verify(args) -> int:
     failed = 0
     for name in args.assignments or list_assignments():
         print(f"== verifying {name}")
-        checks = verify_assignment(load_assignment(name))
+        checks = verify_assignment(load_assignment(name), write_signatures=args.write_signatures)
         bad = [c for c in checks if not c.ok]
         failed += len(bad)
         print(f"== {name}: {len(checks) - len(bad)}/{len(checks)} checks passed")
@@ -115,6 +115,8 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify", help="check the hidden tests: solution full marks, blank zero, mistakes lose points")
     p.add_argument("assignments", nargs="*", help="default: all assignments in grader/")
+    p.add_argument("--write-signatures", action="store_true",
+                   help="store the known mistakes' failure signatures (grader/NN/signatures.json) before checking them")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("grade", help="grade a folder of submissions (one folder per student, or nbgrader's submitted/ layout)")

@@ -19,6 +19,8 @@ from tqdm.auto import tqdm
 
 from vlcourse.grading.assignment import Assignment
 from vlcourse.grading.child import preload
+from vlcourse.grading.class_report import write_class_report
+from vlcourse.grading.diagnosis import attach_diagnoses
 from vlcourse.grading.forkserver import ForkServer, ServerError
 from vlcourse.grading.grade import SubmissionResult, grade_submission, load_result, runner_spec, save_result
 from vlcourse.grading.plugin import GradedTest, cell_points, collect_graded_tests
@@ -196,7 +198,7 @@ def grade_class(
     progress: bool = True,
     workers: int | None = None,
 ) -> ClassResult:
-    """Grade every submission under ``submissions``; write ``grades.csv``, feedback and results.
+    """Grade every submission under ``submissions``; write ``grades.csv``, feedback, the class report and results.
 
     Students already graded in ``out/results`` are skipped unless ``force``. With ``workers`` > 1
     (default: see :func:`default_workers`) submissions are graded in parallel worker processes; each result
@@ -219,6 +221,8 @@ def grade_class(
     bar.close()
     results = [done[s] for s in folders]
     flag_copies(assignment, results)
+    signatures = attach_diagnoses(assignment, results)
     write_csv(results, cells, out / "grades.csv")
     write_feedback(results, f"{assignment.name}: {assignment.title}", out / "feedback")
+    write_class_report(f"{assignment.name}: {assignment.title}", results, max_scores, signatures, out / "report.html")
     return ClassResult(assignment, results, max_scores, out)

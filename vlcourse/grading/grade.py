@@ -39,6 +39,7 @@ class TestReport:
     detail: str = ""  # TAs only: never written into student feedback
     call_seconds: float = 0.0  # the slowest call into the submission this test made
     call_limit: float = 0.0  # how long each of its calls could take (vlcourse.grading.timing)
+    name: str = ""  # the hidden test's function name (failure signatures: vlcourse.grading.diagnosis)
 
 
 @dataclass
@@ -60,6 +61,7 @@ class SubmissionResult:
     flags: list[str] = field(default_factory=list)  # copy detection; set for the whole class
     output: str = ""  # TAs only: what the notebook printed (head and tail, see Limits.output_bytes)
     cell_seconds: dict[str, float] = field(default_factory=dict)  # cell label -> how long it ran
+    diagnoses: dict[str, list[str]] = field(default_factory=dict)  # graded cell -> known mistakes its failures match
 
     @property
     def total(self) -> float:
@@ -157,7 +159,7 @@ def assemble(student, max_scores, tests, outcomes: dict[str, TestOutcome], runs,
         outcome = outcomes.get(test.nodeid) or TestOutcome(test, 0.0, False, "this check did not run", grader_error=True)
         scores[test.cell] += outcome.earned
         reports.append(TestReport(
-            cell=test.cell, description=test.description, points=test.points, earned=round(outcome.earned, 4),
+            cell=test.cell, description=test.description, points=test.points, name=test.name, earned=round(outcome.earned, 4),
             passed=outcome.passed, reason=outcome.reason, hint="" if outcome.passed else test.hint,
             grader_error=outcome.grader_error, detail=outcome.detail,
             call_seconds=round(runner.call_seconds.get(test.name, 0.0), 3),

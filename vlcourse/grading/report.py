@@ -47,7 +47,7 @@ def feedback_html(result: SubmissionResult, title: str) -> str:
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>{e(title)} — feedback for {e(result.student)}</title>",
         "<style>body{font-family:sans-serif;max-width:52em;margin:2em auto}"
-        ".pass{color:#176b2c}.fail{color:#a31515}pre{background:#f5f5f5;padding:.5em;white-space:pre-wrap}"
+        ".pass{color:#176b2c}.fail{color:#a31515}.diagnosis{background:#fff6d6;padding:.5em}pre{background:#f5f5f5;padding:.5em;white-space:pre-wrap}"
         "td,th{padding:.2em .6em;text-align:left}</style></head><body>",
         f"<h1>{e(title)}</h1><p>Student: <b>{e(result.student)}</b> — score "
         f"<b>{fmt(result.total)} / {fmt(result.max_total)}</b></p>",
@@ -58,6 +58,9 @@ def feedback_html(result: SubmissionResult, title: str) -> str:
         parts.append(f"<h2>{e(cell)}: {fmt(result.scores.get(cell, 0.0))} / {fmt(maximum)}</h2>")
         if cell in result.cell_errors:
             parts.append(f"<p>Running this cell failed:</p><pre>{e(result.cell_errors[cell])}</pre>")
+        for mistake in result.diagnoses.get(cell, []):
+            parts.append(f"<p class='diagnosis'><b>What your results on this cell look like:</b> a known mistake: "
+                         f"{e(mistake)}. Check that first.</p>")
         rows = []
         for test in (t for t in result.tests if t.cell == cell):
             mark = "<span class='pass'>passed</span>" if test.passed else "<span class='fail'>failed</span>"

@@ -4,6 +4,7 @@ A *variant* is a Python file whose header says which graded cell it replaces::
 
     # cell: nt_xent_loss
     # why: self-similarity is not excluded from the denominator
+    # feedback: (optional) what a student whose failures match is told; default: the why line
     # expect: below            (``below``: less than full marks on that cell; ``zero``: nothing;
     def nt_xent_loss(z1, z2, temperature): ...   ``full``: full marks on every cell, no cell error)
 
@@ -35,6 +36,7 @@ class Variant:
     why: str
     expect: str  # "below", "zero" or "full"
     source: str
+    feedback: str = ""  # what a student whose failures match this mistake is told (default: ``why``)
 
 
 def read_variant(path: Path) -> Variant:
@@ -49,7 +51,7 @@ def read_variant(path: Path) -> Variant:
     expect = header.get("expect", "below")
     if expect not in EXPECTATIONS:
         raise ValueError(f"{path}: '# expect:' must be one of {', '.join(EXPECTATIONS)}, got {expect!r}")
-    return Variant(path.stem, header["cell"], header.get("why", ""), expect, path.read_text())
+    return Variant(path.stem, header["cell"], header.get("why", ""), expect, path.read_text(), header.get("feedback", ""))
 
 
 def read_variants(folder: Path) -> list[Variant]:

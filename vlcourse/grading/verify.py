@@ -15,6 +15,7 @@ import nbformat
 
 from vlcourse.grading.assignment import Assignment
 from vlcourse.grading.classroom import default_workers, grade_many
+from vlcourse.grading import diagnosis
 from vlcourse.grading.grade import SubmissionResult
 from vlcourse.grading.plugin import GradedTest, cell_points, collect_graded_tests
 from vlcourse.grading.variants import Variant, blank_submission, read_variants, solution_submission, variant_submission
@@ -79,7 +80,27 @@ def check_variant(variant: Variant, result: SubmissionResult) -> Check:
     return Check(label, ok, f"{variant.cell}: {earned:g}/{maximum:g}, want {want}; total {describe(result)}")
 
 
-def verify_assignment(assignment: Assignment, log=print, workers: int | None = None) -> list[Check]:
+def check_signatures(assignment: Assignment, mistakes: list[Variant], results: dict[str, SubmissionResult],
+                     write: bool) -> Check:
+    """The stored failure signatures (``signatures.json``) are those the known mistakes have now.
+
+    With ``write`` they are stored first. Each signature must also be distinguishable: a mistake
+    that fails no test on its cell has none (its check above fails anyway).
+    """
+    path = diagnosis.signatures_path(assignment)
+    current = [diagnosis.signature_of(v, results[v.name]) for v in mistakes]
+    if write:
+        diagnosis.write_signatures(path, current)
+    stored = sorted(diagnosis.read_signatures(path), key=lambda s: s.mistake)
+    ok = stored == sorted(current, key=lambda s: s.mistake)
+    shared = len(current) - len({(s.cell, s.failed) for s in current})
+    detail = (f"{len(current)} known mistakes, {shared} sharing a signature with another" if ok else
+              f"{path.name} is stale or missing: run `vlcourse verify {assignment.name} --write-signatures`")
+    return Check("failure signatures of the known mistakes", ok, detail)
+
+
+def verify_assignment(assignment: Assignment, log=print, workers: int | None = None,
+                      write_signatures: bool = False) -> list[Check]:
     """Run every verification for one assignment; returns the checks (all ok = verified)."""
     tests: list[GradedTest] = collect_graded_tests(assignment.grader_dir)
     checks = check_metadata(assignment, cell_points(tests))
@@ -103,6 +124,7 @@ def verify_assignment(assignment: Assignment, log=print, workers: int | None = N
     record(Check("blank scores zero", blank.total == 0, describe(blank)))
     for name, variant in variants.items():
         record(check_variant(variant, results[name]))
+    record(check_signatures(assignment, read_variants(assignment.mistakes_dir), results, write_signatures))
     mistakes = len(read_variants(assignment.mistakes_dir))
     if mistakes < 6:
         record(Check("known mistakes", False, f"only {mistakes} in {assignment.mistakes_dir}; at least 6 expected"))

@@ -1,0 +1,128 @@
+"""The TA's class report: ``OUT/report.html``, one self-contained page of what the class got wrong.
+
+Plots (matplotlib, inlined as PNG): the score distribution of each graded cell, the pass rate of
+every hidden test, and how many students made each known mistake (their failure signatures, see
+:mod:`vlcourse.grading.diagnosis`). Tables: submissions that crashed, timed out or were malformed,
+the slowest submissions, copy-detection flags and checks that need a human look.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections import Counter
+from pathlib import Path
+
+from vlcourse.grading.diagnosis import Signature, mistake_counts
+from vlcourse.grading.grade import SubmissionResult
+
+STYLE = ("body{font-family:sans-serif;max-width:64em;margin:2em auto;color:#222}"
+         "table{border-collapse:collapse}td,th{padding:.2em .8em;text-align:left;border-bottom:1px solid #ddd}"
+         "img{max-width:100%}.note{color:#555}")
+
+
+def figure_tag(fig) -> str:
+    """A matplotlib figure as an inline ``<img>`` (the page needs no other file)."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return f"<img alt='plot' src='data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}'>"
+
+
+def score_distributions(results: list[SubmissionResult], max_scores: dict[str, float]) -> str:
+    """One small histogram per graded cell: how many students earned what share of its points."""
+    import matplotlib.pyplot as plt
+
+    cells = list(max_scores)
+    fig, axes = plt.subplots(1, len(cells), figsize=(2.6 * len(cells), 2.4), squeeze=False, sharey=True)
+    for ax, cell in zip(axes[0], cells):
+        shares = [r.scores.get(cell, 0.0) / max_scores[cell] for r in results if max_scores[cell]]
+        ax.hist(shares, bins=[0, 0.2, 0.4, 0.6, 0.8, 1.0001], color="#4c78a8", edgecolor="white")
+        ax.set(title=f"{cell}\n(max {max_scores[cell]:g})", xlabel="share of points", xlim=(0, 1))
+    axes[0][0].set_ylabel("students")
+    return figure_tag(fig)
+
+
+def pass_rates(results: list[SubmissionResult]) -> str:
+    """A bar per hidden test: the share of submissions that passed it."""
+    import matplotlib.pyplot as plt
+
+    ran = [r for r in results if r.tests]
+    names = [f"{t.cell}: {t.name or t.description}" for t in ran[0].tests] if ran else []
+    rates = [sum(r.tests[i].passed for r in ran) / len(ran) for i in range(len(names))]
+    fig, ax = plt.subplots(figsize=(9, 0.22 * len(names) + 0.8))
+    ax.barh(range(len(names)), rates, color=["#e45756" if rate < 0.5 else "#54a24b" for rate in rates])
+    ax.set_yticks(range(len(names)), names, fontsize=7)
+    ax.invert_yaxis()
+    ax.set(xlim=(0, 1), xlabel="share of graded submissions that passed")
+    return figure_tag(fig)
+
+
+def mistake_bars(counts: Counter, signatures: list[Signature]) -> str:
+    """A bar per known mistake: how many students' failures match it exactly."""
+    import matplotlib.pyplot as plt
+
+    names = [s.mistake for s in sorted(signatures, key=lambda s: (-counts[s.mistake], s.mistake))]
+    fig, ax = plt.subplots(figsize=(9, 0.22 * len(names) + 0.8))
+    ax.barh(range(len(names)), [counts[n] for n in names], color="#f58518")
+    ax.set_yticks(range(len(names)), names, fontsize=7)
+    ax.invert_yaxis()
+    ax.set(xlabel="students whose failures match this known mistake")
+    return figure_tag(fig)
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    if not rows:
+        return "<p class='note'>none</p>"
+    e = html.escape
+    head = "".join(f"<th>{e(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def problem_rows(results: list[SubmissionResult]) -> list[list[str]]:
+    rows = [[r.student, r.status, "; ".join(r.messages)[:300]] for r in results if r.status != "ok"]
+    rows += [[r.student, "needs review", "a hidden check broke"] for r in results if r.needs_review]
+    return sorted(rows)
+
+
+def report_html(title: str, results: list[SubmissionResult], max_scores: dict[str, float],
+                signatures: list[Signature]) -> str:
+    """The whole page (see module docstring)."""
+    e = html.escape
+    graded = [r for r in results if r.status != "malformed"]
+    total = sum(max_scores.values())
+    mean = sum(r.total for r in results) / len(results) if results else 0.0
+    counts = mistake_counts(results, signatures)
+    slowest = sorted(graded, key=lambda r: -r.seconds)[:5]
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{e(title)} — class report</title>"
+        f"<style>{STYLE}</style></head><body>",
+        f"<h1>{e(title)}: class report</h1>",
+        f"<p>{len(results)} submissions, mean score {mean:.2f} / {total:g}; "
+        f"{sum(r.total == total for r in results)} at full marks, {len(results) - len(graded)} malformed.</p>",
+        "<h2>Score distribution per graded cell</h2>",
+        score_distributions(results, max_scores) if results else "<p class='note'>no submissions</p>",
+        "<h2>Pass rate per hidden test</h2>", pass_rates(results) if graded else "<p class='note'>none ran</p>",
+        "<h2>Known mistakes in this class</h2>",
+        (mistake_bars(counts, signatures) if signatures else
+         "<p class='note'>no failure signatures stored (run <code>vlcourse verify NN --write-signatures</code>)</p>"),
+        "<h2>Crashed, timed out, malformed, broken checks</h2>",
+        table(["student", "status", "what happened"], problem_rows(results)),
+        "<h2>Slowest submissions</h2>",
+        table(["student", "grading seconds", "status"], [[r.student, f"{r.seconds:.1f}", r.status] for r in slowest]),
+        "<h2>Copy detection (a flag never changes a score)</h2>",
+        table(["student", "flag"], [[r.student, flag] for r in results for flag in r.flags]),
+        "</body></html>",
+    ]
+    return "\n".join(parts)
+
+
+def write_class_report(title: str, results: list[SubmissionResult], max_scores: dict[str, float],
+                       signatures: list[Signature], path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report_html(title, results, max_scores, signatures), encoding="utf-8")
+    return path
