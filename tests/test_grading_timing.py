@@ -99,7 +99,7 @@ def test_calls_are_timed_per_test(student):
     assert runner.call_seconds["other"] >= 0.3 > runner.call_seconds["t"]
 
 
-def test_a_cell_stuck_in_a_function_names_it_and_its_calls_then_fail_at_once(tmp_path):
+def test_a_cell_stuck_in_a_function_names_it_but_its_tests_still_call_it_once(tmp_path):
     server = ForkServer(RunnerSpec(limits=LIMITS), tmp_path)
     timing = TimeLimits(LIMITS, reference_cells={"train": 0.1}, reference_calls={"t": 0.05})
     cells = [Cell(0, NOTEBOOK), Cell(1, "def train():\n    return apply(spin, 0)\n\nresult = train()", grade_id="train")]
@@ -112,11 +112,13 @@ def test_a_cell_stuck_in_a_function_names_it_and_its_calls_then_fail_at_once(tmp
         assert time.monotonic() - started < 10
         runner.current_test = "t"
         student = Student(runner)
+        assert student.fine(1) == 2
+        with pytest.raises(StudentError, match="timed out"):  # a cell's hang may be a slow function: try once
+            student.spin()
         started = time.monotonic()
         with pytest.raises(StudentError, match="spin did not finish before"):
             student.spin()
         assert time.monotonic() - started < 1.0
-        assert student.apply(student.ref("fine"), 1) == 2
     finally:
         runner.close()
         server.close()

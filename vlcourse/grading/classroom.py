@@ -25,7 +25,7 @@ from vlcourse.grading.forkserver import ForkServer, ServerError
 from vlcourse.grading.grade import SubmissionResult, grade_submission, load_result, runner_spec, save_result
 from vlcourse.grading.plugin import GradedTest, cell_points, collect_graded_tests
 from vlcourse.grading.sandbox import WEAKER_ISOLATION_NOTE, bwrap_works
-from vlcourse.grading.similarity import copy_flags, defined_names, fingerprint
+from vlcourse.grading.similarity import cell_fingerprint, find_matches, groups
 from vlcourse.grading.report import summary_text, write_csv, write_feedback
 from vlcourse.grading.submission import find_submissions
 from vlcourse.grading.timing import TimeLimits
@@ -138,27 +138,41 @@ def grade_many(assignment: Assignment, folders: dict[str, Path], tests, workers:
                 raise
 
 
-def notebook_prints(path: Path, cells: list[str]) -> dict[str, str | None]:
+def notebook_prints(path: Path, cells: list[str]) -> dict[str, list[int]]:
     """Fingerprints of the graded cells of one of our own notebooks (solution or blank)."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
-    prints = {}
+    prints: dict[str, list[int]] = {}
     for cell in nb.cells:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if grade_id in cells:
-            prints[grade_id] = fingerprint(cell.source, defined_names(cell.source))
+            prints[grade_id] = prints.get(grade_id, []) + cell_fingerprint(cell.source)
     return prints
 
 
 def flag_copies(assignment: Assignment, results: list[SubmissionResult]) -> None:
-    """Attach copy-detection flags (reference or classmates) to the results; scores are untouched."""
+    """Attach copy-detection flags to the results, the base code (starter and reference) subtracted.
+
+    Each flagged student gets one line per flagged classmate, strongest first, and a line naming
+    their whole group when more than two are linked. Scores are untouched.
+    """
     cells = assignment.graded_cells()
-    reference = notebook_prints(assignment.solution_notebook, cells)
-    blank = notebook_prints(assignment.exercise_notebook, cells) if assignment.exercise_notebook.exists() else {}
-    flags = copy_flags({r.student: r.fingerprints for r in results}, reference, blank)
+    base = notebook_prints(assignment.solution_notebook, cells)
+    if assignment.exercise_notebook.exists():
+        for cell, prints in notebook_prints(assignment.exercise_notebook, cells).items():
+            base[cell] = base.get(cell, []) + prints
+    matches = find_matches({r.student: r.fingerprints for r in results}, base)
+    flags = {r.student: [] for r in results}
+    for group in groups(matches):
+        if len(group) > 2:
+            for student in group:
+                flags[student].append(f"in a group of {len(group)} similar submissions: {', '.join(sorted(group))}")
+    for match in matches:
+        for student in (match.a, match.b):
+            flags[student].append(match.describe(student))
     for result in results:
-        result.flags = flags.get(result.student, [])
+        result.flags = flags[result.student]
 
 
 @dataclass

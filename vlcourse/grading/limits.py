@@ -41,7 +41,7 @@ class Limits:
     call_seconds: float = 60.0
     cell_seconds: float = 180.0
     call_floor_seconds: float = 5.0
-    cell_floor_seconds: float = 5.0
+    cell_floor_seconds: float = 3.0
     reference_factor: float = 10.0
     submission_seconds: float = 900.0
     startup_seconds: float = 120.0

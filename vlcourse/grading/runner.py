@@ -247,8 +247,6 @@ class StudentRunner:
             reply = self._request({"op": "exec", "source": cell.source}, self.timing.cell_limit(cell.grade_id))
         except StudentError as exc:
             self.poisoned.add(cell.index)
-            if isinstance(exc, Hang) and exc.function:
-                self.hung[exc.function] = str(exc)
             status = "timeout" if isinstance(exc, (Hang, SubmissionTimeout)) else "crashed"
             return CellResult(cell, status, str(exc))
         if reply.get("ok") is True:

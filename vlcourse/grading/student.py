@@ -12,9 +12,11 @@ turn. ``student.lib("torch.optim.SGD")`` reaches library code inside the runner,
 ``student.ref("train_step")`` passes a notebook function as an argument.
 
 A function that hung is not called again: once a call that involved it (called by name, passed as
-``student.ref``, or behind a handle built with it) ran past its limit, or a cell was stuck in it
-(the runner's stack dump names it), later calls involving it fail at once with the same reason,
-so one endless loop costs one time limit, not one per test.
+``student.ref``, or behind a handle built with it, or named by the runner's stack dump) ran past
+its limit, later calls involving it fail at once with the same reason, so one endless loop costs
+one call limit, not one per test. A cell that timed out inside a function does not mark it: the
+cell may have given it far more work (a training run) than any test does, and a correct but slow
+function still earns its tests.
 """
 
 from __future__ import annotations
