@@ -61,16 +61,18 @@ def pass_rates(results: list[SubmissionResult]) -> str:
     return figure_tag(fig)
 
 
-def mistake_bars(counts: Counter, signatures: list[Signature]) -> str:
-    """A bar per known mistake: how many students' failures match it exactly."""
+def mistake_bars(counts: Counter) -> str:
+    """A bar per known mistake (or group of mistakes the tests cannot tell apart): students matching it."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
-    names = [s.mistake for s in sorted(signatures, key=lambda s: (-counts[s.mistake], s.mistake))]
+    names = sorted(counts, key=lambda name: (-counts[name], name))
     fig, ax = plt.subplots(figsize=(9, 0.22 * len(names) + 0.8))
     ax.barh(range(len(names)), [counts[n] for n in names], color="#f58518")
     ax.set_yticks(range(len(names)), names, fontsize=7)
     ax.invert_yaxis()
-    ax.set(xlabel="students whose failures match this known mistake")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set(xlabel="students whose failures match this known mistake (or group the tests cannot tell apart)")
     return figure_tag(fig)
 
 
@@ -83,8 +85,15 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+def what_happened(result: SubmissionResult) -> str:
+    """The notes, else the last line of each failed cell's error (e.g. "timed out after 7 s in f()")."""
+    text = "; ".join(result.messages) or "; ".join(
+        f"{cell}: {error.strip().splitlines()[-1] if error.strip() else '?'}" for cell, error in result.cell_errors.items())
+    return text[:300]
+
+
 def problem_rows(results: list[SubmissionResult]) -> list[list[str]]:
-    rows = [[r.student, r.status, "; ".join(r.messages)[:300]] for r in results if r.status != "ok"]
+    rows = [[r.student, r.status, what_happened(r)] for r in results if r.status != "ok"]
     rows += [[r.student, "needs review", "a hidden check broke"] for r in results if r.needs_review]
     return sorted(rows)
 
@@ -108,7 +117,8 @@ def report_html(title: str, results: list[SubmissionResult], max_scores: dict[st
         score_distributions(results, max_scores) if results else "<p class='note'>no submissions</p>",
         "<h2>Pass rate per hidden test</h2>", pass_rates(results) if graded else "<p class='note'>none ran</p>",
         "<h2>Known mistakes in this class</h2>",
-        (mistake_bars(counts, signatures) if signatures else
+        (mistake_bars(counts) if counts else "<p class='note'>no student's failures match a known mistake</p>"
+         if signatures else
          "<p class='note'>no failure signatures stored (run <code>vlcourse verify NN --write-signatures</code>)</p>"),
         "<h2>Crashed, timed out, malformed, broken checks</h2>",
         table(["student", "status", "what happened"], problem_rows(results)),

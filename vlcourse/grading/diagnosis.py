@@ -9,7 +9,8 @@ else its ``# why:`` line) — never which test or which expected value.
 
 Only exact matches count. A student who fails a subset or a superset of a mistake's tests has made
 a different (or a second) mistake, and telling them the wrong one costs more than saying nothing.
-Where several mistakes share a signature, all of them are named.
+Where several mistakes share a signature, all of them are named; a signature that fails every test
+of its cell tells nothing apart (any wrong answer does that), so it is never used.
 """
 
 from __future__ import annotations
@@ -57,24 +58,35 @@ def read_signatures(path: Path) -> list[Signature]:
     return [Signature(s["mistake"], s["cell"], tuple(s["failed"]), s["feedback"]) for s in json.loads(path.read_text())]
 
 
+def matching(result: SubmissionResult, signatures: list[Signature]) -> list[Signature]:
+    """The signatures the student's failures match exactly (none where a cell failed every test)."""
+    found = []
+    for signature in signatures:
+        failed = failed_tests(result, signature.cell)
+        every = tuple(sorted(t.name for t in result.tests if t.cell == signature.cell))
+        if failed and failed == signature.failed and failed != every:
+            found.append(signature)
+    return found
+
+
 def diagnose(result: SubmissionResult, signatures: list[Signature]) -> dict[str, list[str]]:
     """Per graded cell, the plain-words descriptions of the known mistakes the student's failures match."""
     found: dict[str, list[str]] = {}
-    for signature in signatures:
-        failed = failed_tests(result, signature.cell)
-        if failed and failed == signature.failed and signature.feedback not in found.get(signature.cell, []):
+    for signature in matching(result, signatures):
+        if signature.feedback not in found.get(signature.cell, []):
             found.setdefault(signature.cell, []).append(signature.feedback)
     return found
 
 
 def mistake_counts(results: list[SubmissionResult], signatures: list[Signature]) -> Counter:
-    """How many students made each known mistake (by the mistake file's name)."""
+    """How many students made each known mistake; mistakes that share a signature share a label ("a / b")."""
+    labels: dict[tuple, list[str]] = {}
+    for signature in signatures:
+        labels.setdefault((signature.cell, signature.failed), []).append(signature.mistake)
     counts: Counter = Counter()
     for result in results:
-        for signature in signatures:
-            failed = failed_tests(result, signature.cell)
-            if failed and failed == signature.failed:
-                counts[signature.mistake] += 1
+        for key in {(s.cell, s.failed) for s in matching(result, signatures)}:
+            counts[" / ".join(labels[key])] += 1
     return counts
 
 
