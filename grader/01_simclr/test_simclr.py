@@ -12,6 +12,7 @@ import torch
 
 import vlcourse.simclr as ref
 from vlcourse.data.digits import load_digits_split
+from vlcourse.grading.contract import assert_unchanged, call_and_inputs
 from vlcourse.grading.tolerances import TOLERANCES, assert_close
 
 grade = pytest.mark.grade
@@ -78,20 +79,6 @@ def test_similarity_leaves_inputs_unchanged(student):
     value, args, _ = call_and_inputs(student, "pairwise_cosine_similarity", [a, b])
     assert_close(value, ref.pairwise_cosine_similarity(a, b))
     assert_unchanged(args, [a, b], "ab")
-
-
-def call_and_inputs(student, name: str, args: list):
-    """The notebook's ``name`` called on ``args`` in the runner: ``(value, args as they are after the call, kwargs)``."""
-    result = student.lib("vlcourse.grading.probes.call_and_inputs")(student.ref(name), list(args))
-    assert type(result) in (list, tuple) and len(result) == 3, f"{name}(...) could not be checked"
-    return result
-
-
-def assert_unchanged(after, before, names) -> None:
-    """The arguments as the runner saw them after the call equal what was sent (no in-place edit)."""
-    assert type(after) in (list, tuple) and len(after) == len(before)
-    for got, sent, name in zip(after, before, names):
-        assert type(got) is torch.Tensor and got.dtype == sent.dtype and torch.equal(got, sent), f"{name} was modified in place"
 
 
 # --- nt_xent_loss (4 points) ------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import torch
 
 import vlcourse.gpt as ref
 from vlcourse.checkpoints import load_checkpoint
+from vlcourse.grading.contract import assert_unchanged, call_and_inputs
 from vlcourse.grading.tolerances import assert_close
 
 grade = pytest.mark.grade
@@ -107,20 +108,6 @@ def test_masked_attention_float32_leaves_inputs(student):
     value, args, _ = call_and_inputs(student, "masked_attention", [q, k, v, mask])
     assert_close(value, ref.masked_attention(q.double(), k.double(), v.double(), mask), "float32")
     assert_unchanged(args, [q, k, v, mask], ("q", "k", "v", "mask"))
-
-
-def call_and_inputs(student, name: str, args: list):
-    """The notebook's ``name`` called on ``args`` in the runner: ``(value, args as they are after the call, kwargs)``."""
-    result = student.lib("vlcourse.grading.probes.call_and_inputs")(student.ref(name), list(args))
-    assert type(result) in (list, tuple) and len(result) == 3, f"{name}(...) could not be checked"
-    return result
-
-
-def assert_unchanged(after, before, names) -> None:
-    """The arguments as the runner saw them after the call equal what was sent (no in-place edit)."""
-    assert type(after) in (list, tuple) and len(after) == len(before)
-    for got, sent, name in zip(after, before, names):
-        assert type(got) is torch.Tensor and got.dtype == sent.dtype and torch.equal(got, sent), f"{name} was modified in place"
 
 
 # --- CausalSelfAttention (3 points) -----------------------------------------------------------------
