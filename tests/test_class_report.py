@@ -6,16 +6,15 @@ import subprocess
 import pytest
 
 from vlcourse.grading.class_report import write_class_report
-from vlcourse.grading.diagnosis import Signature
+from vlcourse.grading.diagnosis import WRONG_RESULT, Signature
 from vlcourse.grading.grade import SubmissionResult, TestReport
 
 MAX = {"loss": 2.0, "mask": 1.0}
 
 
 def student(name: str, passed: tuple[bool, bool, bool], status="ok", seconds=1.0) -> SubmissionResult:
-    tests = [TestReport("loss", "values", 1.0, float(passed[0]), passed[0], name="test_values"),
-             TestReport("loss", "gradients", 1.0, float(passed[1]), passed[1], name="test_gradients"),
-             TestReport("mask", "causal", 1.0, float(passed[2]), passed[2], name="test_mask")]
+    tests = [TestReport(cell, name, 1.0, float(ok), ok, reason="" if ok else WRONG_RESULT, name=name)
+             for (cell, name), ok in zip([("loss", "test_values"), ("loss", "test_gradients"), ("mask", "test_mask")], passed)]
     scores = {"loss": float(passed[0] + passed[1]), "mask": float(passed[2])}
     return SubmissionResult(name, scores, dict(MAX), status=status, tests=tests, seconds=seconds,
                             messages=["timed out after 5 s in spin()"] if status == "timeout" else [])
@@ -38,6 +37,7 @@ def test_report_has_every_section(report):
         assert heading in page
     assert page.count("data:image/png;base64,") == 3  # three inline plots: nothing else to ship
     assert "timed out after 5 s in spin()" in page and "loss: 0.93 similar to cy" in page
+    assert "<td>temperature_twice</td><td>loss</td><td>2</td><td>bob, cy</td>" in page  # who made which known mistake
     assert page.index("bob") < page.index("9.5")  # the slowest is listed with its time
     assert "4 submissions, mean score 2.00 / 3" in page
 

@@ -14,11 +14,12 @@ import io
 from collections import Counter
 from pathlib import Path
 
-from vlcourse.grading.diagnosis import Signature, mistake_counts
+from vlcourse.grading.diagnosis import Signature, labels, mistake_counts, mistake_students
 from vlcourse.grading.grade import SubmissionResult
 
 STYLE = ("body{font-family:sans-serif;max-width:64em;margin:2em auto;color:#222}"
-         "table{border-collapse:collapse}td,th{padding:.2em .8em;text-align:left;border-bottom:1px solid #ddd}"
+         "table{border-collapse:collapse}td,th{padding:.2em .8em;text-align:left;vertical-align:top;"
+         "border-bottom:1px solid #ddd;white-space:pre-line}"
          "img{max-width:100%}.note{color:#555}")
 
 
@@ -51,8 +52,13 @@ def pass_rates(results: list[SubmissionResult]) -> str:
     import matplotlib.pyplot as plt
 
     ran = [r for r in results if r.tests]
-    names = [f"{t.cell}: {t.name or t.description}" for t in ran[0].tests] if ran else []
-    rates = [sum(r.tests[i].passed for r in ran) / len(ran) for i in range(len(names))]
+    # keyed by name, not position: results resumed from an earlier run may list the tests differently
+    outcomes: dict[str, list[bool]] = {}
+    for result in ran:
+        for t in result.tests:
+            outcomes.setdefault(f"{t.cell}: {t.name or t.description}", []).append(t.passed)
+    names = list(outcomes)
+    rates = [sum(outcomes[n]) / len(outcomes[n]) for n in names]
     fig, ax = plt.subplots(figsize=(9, 0.22 * len(names) + 0.8))
     ax.barh(range(len(names)), rates, color=["#e45756" if rate < 0.5 else "#54a24b" for rate in rates])
     ax.set_yticks(range(len(names)), names, fontsize=7)
@@ -74,6 +80,15 @@ def mistake_bars(counts: Counter) -> str:
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set(xlabel="students whose failures match this known mistake (or group the tests cannot tell apart)")
     return figure_tag(fig)
+
+
+def mistake_table(results: list[SubmissionResult], signatures: list[Signature]) -> str:
+    """Who made which known mistake (the feedback pages tell each of them in plain words)."""
+    cells = {label: key[0] for key, label in labels(signatures).items()}  # a key starts with its cell
+    students = mistake_students(results, signatures)
+    rows = [[label, cells[label], str(len(names)), ", ".join(names)]
+            for label, names in sorted(students.items(), key=lambda item: (-len(item[1]), item[0]))]
+    return table(["known mistake(s)", "cell", "students", "who"], rows)
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
@@ -117,15 +132,15 @@ def report_html(title: str, results: list[SubmissionResult], max_scores: dict[st
         score_distributions(results, max_scores) if results else "<p class='note'>no submissions</p>",
         "<h2>Pass rate per hidden test</h2>", pass_rates(results) if graded else "<p class='note'>none ran</p>",
         "<h2>Known mistakes in this class</h2>",
-        (mistake_bars(counts) if counts else "<p class='note'>no student's failures match a known mistake</p>"
-         if signatures else
+        (mistake_bars(counts) + mistake_table(results, signatures) if counts else
+         "<p class='note'>no student's failures match a known mistake</p>" if signatures else
          "<p class='note'>no failure signatures stored (run <code>vlcourse verify NN --write-signatures</code>)</p>"),
         "<h2>Crashed, timed out, malformed, broken checks</h2>",
         table(["student", "status", "what happened"], problem_rows(results)),
         "<h2>Slowest submissions</h2>",
         table(["student", "grading seconds", "status"], [[r.student, f"{r.seconds:.1f}", r.status] for r in slowest]),
         "<h2>Copy detection (a flag never changes a score)</h2>",
-        table(["student", "flag"], [[r.student, flag] for r in results for flag in r.flags]),
+        table(["student", "flags"], [[r.student, "\n".join(r.flags)] for r in results if r.flags]),
         "</body></html>",
     ]
     return "\n".join(parts)

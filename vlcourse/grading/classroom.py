@@ -235,7 +235,7 @@ def grade_class(
     bar.close()
     results = [done[s] for s in folders]
     flag_copies(assignment, results)
-    signatures = attach_diagnoses(assignment, results)
+    signatures = attach_diagnoses(assignment, results, save_to=results_dir)
     write_csv(results, cells, out / "grades.csv")
     write_feedback(results, f"{assignment.name}: {assignment.title}", out / "feedback")
     write_class_report(f"{assignment.name}: {assignment.title}", results, max_scores, signatures, out / "report.html")

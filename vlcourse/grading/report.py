@@ -58,9 +58,7 @@ def feedback_html(result: SubmissionResult, title: str) -> str:
         parts.append(f"<h2>{e(cell)}: {fmt(result.scores.get(cell, 0.0))} / {fmt(maximum)}</h2>")
         if cell in result.cell_errors:
             parts.append(f"<p>Running this cell failed:</p><pre>{e(result.cell_errors[cell])}</pre>")
-        for mistake in result.diagnoses.get(cell, []):
-            parts.append(f"<p class='diagnosis'><b>What your results on this cell look like:</b> a known mistake: "
-                         f"{e(mistake)}. Check that first.</p>")
+        parts.append(diagnosis_html(result.diagnoses.get(cell, [])))
         rows = []
         for test in (t for t in result.tests if t.cell == cell):
             mark = "<span class='pass'>passed</span>" if test.passed else "<span class='fail'>failed</span>"
@@ -75,6 +73,19 @@ def feedback_html(result: SubmissionResult, title: str) -> str:
         parts += [f"<h3>{e(label)}</h3><pre>{e(error)}</pre>" for label, error in others.items()]
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def diagnosis_html(mistakes: list[str]) -> str:
+    """The known mistakes a cell's failures match, in plain words (vlcourse.grading.diagnosis); '' if none."""
+    e = html.escape
+    if len(mistakes) == 1:
+        return (f"<p class='diagnosis'><b>Your results on this cell are exactly those of a common mistake:</b> "
+                f"{e(mistakes[0])}. Look for it in your code first.</p>")
+    if mistakes:
+        items = "".join(f"<li>{e(m)}</li>" for m in mistakes)
+        return ("<div class='diagnosis'><b>Your results on this cell are exactly those of each of these common "
+                f"mistakes</b> (the checks cannot tell them apart); look for them in your code first:<ul>{items}</ul></div>")
+    return ""
 
 
 def write_feedback(results: list[SubmissionResult], title: str, folder: Path) -> None:

@@ -84,8 +84,9 @@ def check_signatures(assignment: Assignment, mistakes: list[Variant], results: d
                      write: bool) -> Check:
     """The stored failure signatures (``signatures.json``) are those the known mistakes have now.
 
-    With ``write`` they are stored first. Each signature must also be distinguishable: a mistake
-    that fails no test on its cell has none (its check above fails anyway).
+    With ``write`` they are stored first. The detail says how many the hidden tests tell apart and
+    which are never diagnosed (they fail every test of their cell, as any wrong answer does): where
+    a new hidden test would help.
     """
     path = diagnosis.signatures_path(assignment)
     current = [diagnosis.signature_of(v, results[v.name]) for v in mistakes]
@@ -93,8 +94,9 @@ def check_signatures(assignment: Assignment, mistakes: list[Variant], results: d
         diagnosis.write_signatures(path, current)
     stored = sorted(diagnosis.read_signatures(path), key=lambda s: s.mistake)
     ok = stored == sorted(current, key=lambda s: s.mistake)
-    shared = len(current) - len({(s.cell, s.failed) for s in current})
-    detail = (f"{len(current)} known mistakes, {shared} sharing a signature with another" if ok else
+    blind = sorted(v.name for v in mistakes if diagnosis.failure_key(results[v.name], v.cell) is None)
+    detail = (f"{len(current)} known mistakes in {len({s.key for s in current})} signatures; "
+              f"never diagnosed (they fail every test of their cell): {', '.join(blind) or 'none'}" if ok else
               f"{path.name} is stale or missing: run `vlcourse verify {assignment.name} --write-signatures`")
     return Check("failure signatures of the known mistakes", ok, detail)
 
