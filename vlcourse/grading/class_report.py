@@ -28,7 +28,7 @@ def figure_tag(fig) -> str:
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
     plt.close(fig)
     return f"<img alt='plot' src='data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}'>"
 
@@ -47,39 +47,38 @@ def score_distributions(results: list[SubmissionResult], max_scores: dict[str, f
     return figure_tag(fig)
 
 
-def pass_rates(results: list[SubmissionResult]) -> str:
-    """A bar per hidden test: the share of submissions that passed it."""
+def bar_chart(labels: list[str], values: list[float], colors, xlabel: str, xlim=None) -> str:
+    """Horizontal bars, one labelled row each, first label on top (labels stay legible at any count)."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
-    ran = [r for r in results if r.tests]
+    fig, ax = plt.subplots(figsize=(6.5, 0.24 * len(labels) + 0.9))
+    ax.barh(range(len(labels)), values, color=colors)
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    ax.invert_yaxis()
+    if xlim is None:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set(xlim=xlim, xlabel=xlabel)
+    ax.grid(axis="x", alpha=0.3)
+    return figure_tag(fig)
+
+
+def pass_rates(results: list[SubmissionResult]) -> str:
+    """A bar per hidden test: the share of submissions that passed it (red below one half)."""
     # keyed by name, not position: results resumed from an earlier run may list the tests differently
     outcomes: dict[str, list[bool]] = {}
-    for result in ran:
+    for result in results:
         for t in result.tests:
             outcomes.setdefault(f"{t.cell}: {t.name or t.description}", []).append(t.passed)
-    names = list(outcomes)
-    rates = [sum(outcomes[n]) / len(outcomes[n]) for n in names]
-    fig, ax = plt.subplots(figsize=(9, 0.22 * len(names) + 0.8))
-    ax.barh(range(len(names)), rates, color=["#e45756" if rate < 0.5 else "#54a24b" for rate in rates])
-    ax.set_yticks(range(len(names)), names, fontsize=7)
-    ax.invert_yaxis()
-    ax.set(xlim=(0, 1), xlabel="share of graded submissions that passed")
-    return figure_tag(fig)
+    rates = [sum(passed) / len(passed) for passed in outcomes.values()]
+    return bar_chart(list(outcomes), rates, ["#e45756" if rate < 0.5 else "#54a24b" for rate in rates],
+                     "share of graded submissions that passed", xlim=(0, 1))
 
 
 def mistake_bars(counts: Counter) -> str:
     """A bar per known mistake (or group of mistakes the tests cannot tell apart): students matching it."""
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-
     names = sorted(counts, key=lambda name: (-counts[name], name))
-    fig, ax = plt.subplots(figsize=(9, 0.22 * len(names) + 0.8))
-    ax.barh(range(len(names)), [counts[n] for n in names], color="#f58518")
-    ax.set_yticks(range(len(names)), names, fontsize=7)
-    ax.invert_yaxis()
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set(xlabel="students whose failures match this known mistake (or group the tests cannot tell apart)")
-    return figure_tag(fig)
+    return bar_chart(names, [counts[n] for n in names], "#f58518", "students whose failures match it")
 
 
 def mistake_table(results: list[SubmissionResult], signatures: list[Signature]) -> str:
