@@ -23,22 +23,25 @@ STYLE = ("body{font-family:sans-serif;max-width:64em;margin:2em auto;color:#222}
          "img{max-width:100%}.note{color:#555}")
 
 
+def new_figure(**kwargs):
+    """A matplotlib figure that needs no GUI backend (pyplot's choice may be a display the grader lacks)."""
+    from matplotlib.figure import Figure
+
+    return Figure(**kwargs)
+
+
 def figure_tag(fig) -> str:
     """A matplotlib figure as an inline ``<img>`` (the page needs no other file)."""
-    import matplotlib.pyplot as plt
-
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
     return f"<img alt='plot' src='data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}'>"
 
 
 def score_distributions(results: list[SubmissionResult], max_scores: dict[str, float]) -> str:
     """One small histogram per graded cell: how many students earned what share of its points."""
-    import matplotlib.pyplot as plt
-
     cells = list(max_scores)
-    fig, axes = plt.subplots(1, len(cells), figsize=(2.6 * len(cells), 2.4), squeeze=False, sharey=True)
+    fig = new_figure(figsize=(2.6 * len(cells), 2.4))
+    axes = fig.subplots(1, len(cells), squeeze=False, sharey=True)
     for ax, cell in zip(axes[0], cells):
         shares = [r.scores.get(cell, 0.0) / max_scores[cell] for r in results if max_scores[cell]]
         ax.hist(shares, bins=[0, 0.2, 0.4, 0.6, 0.8, 1.0001], color="#4c78a8", edgecolor="white")
@@ -47,14 +50,14 @@ def score_distributions(results: list[SubmissionResult], max_scores: dict[str, f
     return figure_tag(fig)
 
 
-def bar_chart(labels: list[str], values: list[float], colors, xlabel: str, xlim=None) -> str:
+def bar_chart(names: list[str], values: list[float], colors, xlabel: str, xlim=None) -> str:
     """Horizontal bars, one labelled row each, first label on top (labels stay legible at any count)."""
-    import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    fig, ax = plt.subplots(figsize=(6.5, 0.24 * len(labels) + 0.9))
-    ax.barh(range(len(labels)), values, color=colors)
-    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    fig = new_figure(figsize=(6.5, 0.24 * len(names) + 0.9))
+    ax = fig.subplots()
+    ax.barh(range(len(names)), values, color=colors)
+    ax.set_yticks(range(len(names)), names, fontsize=8)
     ax.invert_yaxis()
     if xlim is None:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -91,6 +94,7 @@ def mistake_table(results: list[SubmissionResult], signatures: list[Signature]) 
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
+    """An HTML table of escaped text (a newline in a cell starts a new line), or 'none'."""
     if not rows:
         return "<p class='note'>none</p>"
     e = html.escape
@@ -107,6 +111,7 @@ def what_happened(result: SubmissionResult) -> str:
 
 
 def problem_rows(results: list[SubmissionResult]) -> list[list[str]]:
+    """Student, status, what happened: every submission that did not run cleanly or broke a hidden check."""
     rows = [[r.student, r.status, what_happened(r)] for r in results if r.status != "ok"]
     rows += [[r.student, "needs review", "a hidden check broke"] for r in results if r.needs_review]
     return sorted(rows)
@@ -147,6 +152,7 @@ def report_html(title: str, results: list[SubmissionResult], max_scores: dict[st
 
 def write_class_report(title: str, results: list[SubmissionResult], max_scores: dict[str, float],
                        signatures: list[Signature], path: Path) -> Path:
+    """Write the page to ``path`` (normally ``OUT/report.html``) and return it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(report_html(title, results, max_scores, signatures), encoding="utf-8")
     return path

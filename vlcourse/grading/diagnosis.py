@@ -52,6 +52,7 @@ WRONG_RESULT = "the result did not match"
 
 
 def failed_tests(result: SubmissionResult, cell: str) -> tuple[str, ...]:
+    """The names of the tests of ``cell`` the result failed, sorted."""
     return tuple(sorted(t.name for t in result.tests if t.cell == cell and not t.passed))
 
 
@@ -73,15 +74,18 @@ def failure_key(result: SubmissionResult, cell: str) -> tuple | None:
 
 
 def signature_of(variant: Variant, result: SubmissionResult) -> Signature:
+    """A known mistake's signature, from its graded result (as ``vlcourse verify`` has it)."""
     return Signature(variant.name, variant.cell, failed_tests(result, variant.cell), variant.feedback or variant.why,
                      raised_tests(result, variant.cell))
 
 
 def signatures_path(assignment: Assignment) -> Path:
+    """Where an assignment's signatures are kept: ``grader/NN/signatures.json``."""
     return assignment.grader_dir / "signatures.json"
 
 
 def write_signatures(path: Path, signatures: list[Signature]) -> None:
+    """Store signatures as JSON, sorted by mistake, so that a regenerated file diffs cleanly."""
     path.write_text(json.dumps([asdict(s) for s in sorted(signatures, key=lambda s: s.mistake)], indent=1) + "\n")
 
 
