@@ -25,7 +25,7 @@ from vlcourse.grading.forkserver import ForkServer, ServerError
 from vlcourse.grading.grade import SubmissionResult, grade_submission, load_result, runner_spec, save_result
 from vlcourse.grading.plugin import GradedTest, cell_points, collect_graded_tests
 from vlcourse.grading.sandbox import WEAKER_ISOLATION_NOTE, bwrap_works
-from vlcourse.grading.similarity import cell_fingerprint, find_matches, groups
+from vlcourse.grading.similarity import class_flags, normalised_tokens
 from vlcourse.grading.report import summary_text, write_csv, write_feedback
 from vlcourse.grading.submission import find_submissions
 from vlcourse.grading.timing import TimeLimits
@@ -138,39 +138,25 @@ def grade_many(assignment: Assignment, folders: dict[str, Path], tests, workers:
                 raise
 
 
-def notebook_prints(path: Path, cells: list[str]) -> dict[str, list[int]]:
-    """Fingerprints of the graded cells of one of our own notebooks (solution or blank)."""
+def notebook_prints(notebook, cells: list[str]) -> dict[str, list[str]]:
+    """Normalised tokens of the graded cells of one of our own notebooks (a path, or a notebook node)."""
     import nbformat
 
-    nb = nbformat.read(path, as_version=4)
-    prints: dict[str, list[int]] = {}
-    for cell in nb.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id in cells:
-            prints[grade_id] = prints.get(grade_id, []) + cell_fingerprint(cell.source)
-    return prints
+    nb = nbformat.read(notebook, as_version=4) if isinstance(notebook, (str, Path)) else notebook
+    return {grade_id: normalised_tokens(cell.source) for cell in nb.cells
+            if (grade_id := cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")) in cells}
 
 
 def flag_copies(assignment: Assignment, results: list[SubmissionResult]) -> None:
-    """Attach copy-detection flags to the results, the base code (starter and reference) subtracted.
+    """Attach copy-detection flags to the results (see vlcourse.grading.similarity); scores are untouched.
 
-    Each flagged student gets one line per flagged classmate, strongest first, and a line naming
-    their whole group when more than two are linked. Scores are untouched.
+    The base code everyone may share is the released starter cell and the reference solution.
     """
     cells = assignment.graded_cells()
-    base = notebook_prints(assignment.solution_notebook, cells)
-    if assignment.exercise_notebook.exists():
-        for cell, prints in notebook_prints(assignment.exercise_notebook, cells).items():
-            base[cell] = base.get(cell, []) + prints
-    matches = find_matches({r.student: r.fingerprints for r in results}, base)
-    flags = {r.student: [] for r in results}
-    for group in groups(matches):
-        if len(group) > 2:
-            for student in group:
-                flags[student].append(f"in a group of {len(group)} similar submissions: {', '.join(sorted(group))}")
-    for match in matches:
-        for student in (match.a, match.b):
-            flags[student].append(match.describe(student))
+    sources = [assignment.solution_notebook, assignment.exercise_notebook]
+    prints = [notebook_prints(path, cells) for path in sources if path.exists()]
+    base = {cell: [p[cell] for p in prints if cell in p] for cell in cells}
+    flags = class_flags({r.student: r.fingerprints for r in results}, base)
     for result in results:
         result.flags = flags[result.student]
 

@@ -18,7 +18,7 @@ import pytest
 from vlcourse.grading.assignment import Assignment
 from vlcourse.grading.plugin import GradedTest, GradingPlugin, SubmittedFiles, TestOutcome, cell_points, pytest_args
 from vlcourse.grading.forkserver import ForkServer, RunnerSpec
-from vlcourse.grading.similarity import cell_fingerprint
+from vlcourse.grading.similarity import normalised_tokens
 from vlcourse.grading.runner import Cell, CellResult, StudentError, StudentRunner
 from vlcourse.grading.timing import TimeLimits
 from vlcourse.grading.submission import MalformedSubmission, find_notebook, parse_notebook, stage_files
@@ -57,7 +57,7 @@ class SubmissionResult:
     startup_seconds: float = 0.0
     needs_review: bool = False
     isolation: str = ""  # sandbox | process (see vlcourse.grading.sandbox)
-    fingerprints: dict[str, list[int]] = field(default_factory=dict)  # graded cell -> winnowed token hashes (similarity)
+    fingerprints: dict[str, list[str]] = field(default_factory=dict)  # graded cell -> normalised tokens (copy detection)
     flags: list[str] = field(default_factory=list)  # copy detection; set for the whole class
     output: str = ""  # TAs only: what the notebook printed (head and tail, see Limits.output_bytes)
     cell_seconds: dict[str, float] = field(default_factory=dict)  # cell label -> how long it ran
@@ -130,7 +130,7 @@ def grade_submission(
     notes = notebook.notes + server.prepare(
         lambda: stage_files(folder, server.work_dir, assignment.files, server.submitted_dir))
     server_startup = server.waited_seconds - waited_before  # a zygote still starting (or restarted)
-    prints = {c.grade_id: cell_fingerprint(c.source) for c in notebook.cells if c.grade_id in max_scores}
+    prints = {c.grade_id: normalised_tokens(c.source) for c in notebook.cells if c.grade_id in max_scores}
     runner = StudentRunner(notebook.cells, server, timing)
     try:
         runs = runner.run_notebook()

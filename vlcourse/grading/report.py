@@ -10,6 +10,7 @@ from pathlib import Path
 
 from vlcourse.grading.grade import SubmissionResult, safe_name
 from vlcourse.grading.sandbox import WEAKER_ISOLATION_NOTE
+from vlcourse.grading.similarity import summary_lines
 
 STATUS_TEXT = {"ok": "", "malformed": "malformed notebook", "timeout": "timed out", "crashed": "crashed"}
 
@@ -115,10 +116,7 @@ def summary_text(results: list[SubmissionResult], cells: list[str]) -> str:
     review = [r.student for r in results if r.needs_review]
     if review:
         lines.append(f"Needs a human look (a hidden check broke): {', '.join(review)}")
-    flagged = [r for r in results if r.flags]
-    if flagged:
-        lines.append("Flagged for review (similar code):")
-        lines += [f"  {r.student}: {'; '.join(r.flags)}" for r in flagged]
+    lines += summary_lines({r.student: r.flags for r in results})  # copy detection, ranked
     ran = [r for r in results if r.status != "malformed"]
     if ran:
         slowest = max(ran, key=lambda r: r.seconds)
