@@ -1,6 +1,5 @@
 """Time limits scaled from the reference, and a hung function not called again (issue 8, part 4)."""
 
-import time
 
 import pytest
 
@@ -60,18 +59,15 @@ def student(tmp_path):
 
 def test_a_hung_function_costs_one_scaled_limit_then_fails_at_once(student):
     student, runner = student
-    started = time.monotonic()
     with pytest.raises(StudentError, match=r"timed out after 1.5 s in spin\(\)"):
         student.spin()
-    first = time.monotonic() - started
-    assert 1.4 < first < 10
-    started = time.monotonic()
+    restarts = runner.restarts
     for _ in range(5):
         with pytest.raises(StudentError, match="spin did not finish before"):
             student.spin()
     with pytest.raises(StudentError, match="spin did not finish before"):
         student.apply(student.ref("spin"), 1)  # passed by reference counts too
-    assert time.monotonic() - started < 1.0
+    assert runner.restarts == restarts  # refused without running: no new hang, no restart
     assert student.fine(1) == 2  # other functions are unaffected
     assert student.apply(student.ref("fine"), 2) == 3
     assert runner.restarts == 1
@@ -105,20 +101,18 @@ def test_a_cell_stuck_in_a_function_names_it_but_its_tests_still_call_it_once(tm
     cells = [Cell(0, NOTEBOOK), Cell(1, "def train():\n    return apply(spin, 0)\n\nresult = train()", grade_id="train")]
     runner = StudentRunner(cells, server, timing)
     try:
-        started = time.monotonic()
         results = runner.run_notebook()
         assert [r.status for r in results] == ["ok", "timeout"]
         assert "timed out after 2 s in spin()" in results[1].error  # the innermost notebook function
-        assert time.monotonic() - started < 10
         runner.current_test = "t"
         student = Student(runner)
         assert student.fine(1) == 2
         with pytest.raises(StudentError, match="timed out"):  # a cell's hang may be a slow function: try once
             student.spin()
-        started = time.monotonic()
+        restarts = runner.restarts
         with pytest.raises(StudentError, match="spin did not finish before"):
             student.spin()
-        assert time.monotonic() - started < 1.0
+        assert runner.restarts == restarts  # refused without running
     finally:
         runner.close()
         server.close()
