@@ -4,7 +4,7 @@
     vlcourse verify [ASSIGNMENT ...]              solution full marks, blank zero, mistakes lose points
     vlcourse grade ASSIGNMENT SUBMISSIONS --out OUT   grade a class: grades.csv, feedback/, summary
     vlcourse demo [--out DIR]                     build, grade the sample class, print the gradebook
-    vlcourse train simclr --preset tiny           train a reference checkpoint
+    vlcourse train simclr|gpt|mae --preset tiny   train a reference checkpoint
 """
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("train", help="train a reference checkpoint (instructors)")
-    p.add_argument("topic", choices=["simclr", "gpt"])
+    p.add_argument("topic", choices=["simclr", "gpt", "mae"])
     p.add_argument("--preset", default="tiny", help="tiny (CPU, minutes) or gpu (full size)")
     p.set_defaults(func=cmd_train)
     return top

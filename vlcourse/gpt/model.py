@@ -1,8 +1,10 @@
-"""The GPT around its attention: MLP, Block and the decoder-only language model.
+"""The decoder-only language model around its attention.
 
-The attention class is a constructor argument, resolved lazily to the reference one: while a
-submission is graded ``attention.py`` is an empty file, and the student's notebook builds its GPT
-with its own ``CausalSelfAttention``.
+Its blocks are the shared :class:`~vlcourse.transformer.Block` (with :class:`~vlcourse.transformer.MLP`),
+which the MAE's ViT uses too; they are importable from here as before. The attention class is a
+constructor argument, resolved lazily to the reference one: while a submission is graded
+``attention.py`` is an empty file, and the student's notebook builds its GPT with its own
+``CausalSelfAttention``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vlcourse.gpt.config import GPTConfig
+from vlcourse.transformer import MLP, Block  # noqa: F401  (MLP: re-exported by vlcourse.gpt)
 
 
 def reference_attention() -> type[nn.Module]:
@@ -26,39 +29,6 @@ def reference_attention() -> type[nn.Module]:
             "pass your own class, e.g. GPT(config, attention_cls=CausalSelfAttention)"
         ) from err
     return CausalSelfAttention
-
-
-class MLP(nn.Module):
-    """Position-wise feed-forward network: C -> 4C -> GELU -> C (GELU as in GPT, Radford et al. 2018)."""
-
-    def __init__(self, config: GPTConfig):
-        super().__init__()
-        self.c_fc = nn.Linear(config.n_embd, 4 * config.n_embd, bias=config.bias)
-        self.gelu = nn.GELU()
-        self.c_proj = nn.Linear(4 * config.n_embd, config.n_embd, bias=config.bias)
-        self.dropout = nn.Dropout(config.dropout)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x: (B, T, C) -> (B, T, C)."""
-        return self.dropout(self.c_proj(self.gelu(self.c_fc(x))))
-
-
-class Block(nn.Module):
-    """One Transformer block with LayerNorm before each sub-layer (GPT-2's pre-norm arrangement):
-    ``x + attn(ln_1(x))`` then ``x + mlp(ln_2(x))``."""
-
-    def __init__(self, config: GPTConfig, attention_cls: type[nn.Module] | None = None):
-        super().__init__()
-        attention_cls = attention_cls or reference_attention()
-        self.ln_1 = nn.LayerNorm(config.n_embd, bias=config.bias)
-        self.attn = attention_cls(config)
-        self.ln_2 = nn.LayerNorm(config.n_embd, bias=config.bias)
-        self.mlp = MLP(config)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x: (B, T, C) -> (B, T, C)."""
-        x = x + self.attn(self.ln_1(x))
-        return x + self.mlp(self.ln_2(x))
 
 
 class GPT(nn.Module):
