@@ -191,10 +191,14 @@ def safe_name(student: str) -> str:
 
 
 def save_result(result: SubmissionResult, folder: Path) -> None:
+    """Write ``folder/<student>.json`` atomically; a file that already holds the same result is left alone."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{safe_name(result.student)}.json"
+    text = json.dumps(result.to_json(), indent=1)
+    if path.exists() and path.read_text() == text:
+        return
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(result.to_json(), indent=1))
+    tmp.write_text(text)
     tmp.replace(path)
 
 
