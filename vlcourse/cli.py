@@ -5,6 +5,7 @@
     vlcourse grade ASSIGNMENT SUBMISSIONS --out OUT   grade a class: grades.csv, feedback/, summary
     vlcourse demo [--out DIR]                     build, grade the sample class, print the gradebook
     vlcourse train simclr|gpt|mae --preset tiny   train a reference checkpoint
+    vlcourse serve [--port 8000 | --uds PATH]     local OpenAI-compatible endpoint (the course's small GPTs)
 """
 
 from __future__ import annotations
@@ -104,6 +105,13 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from vlcourse.serve.run import config_from_args, serve
+
+    serve(config_from_args(args))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="vlcourse", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = top.add_subparsers(dest="command", required=True)
@@ -138,6 +146,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("topic", choices=["simclr", "gpt", "mae"])
     p.add_argument("--preset", default="tiny", help="tiny (CPU, minutes) or gpu (full size)")
     p.set_defaults(func=cmd_train)
+
+    from vlcourse.serve.run import add_arguments
+
+    p = sub.add_parser("serve", help="serve the course's small GPTs on a local OpenAI-compatible endpoint")
+    add_arguments(p)
+    p.set_defaults(func=cmd_serve)
     return top
 
 

@@ -1,0 +1,5 @@
+import sys
+
+from vlcourse.serve.run import main
+
+sys.exit(main())

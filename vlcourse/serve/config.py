@@ -1,0 +1,47 @@
+"""Settings of the local OpenAI-compatible endpoint (its own file: the CLI and the client read it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DEFAULT_MODELS = ("gpt-shakespeare-tiny", "icl-tiny")
+
+
+@dataclass
+class ServeConfig:
+    """Where and how ``vlcourse serve`` listens, and what it serves.
+
+    Attributes:
+        models: names of served models (see :data:`vlcourse.serve.models.SERVABLE`); the first is
+            the default for requests that name a model the server only knows by alias.
+        host, port: TCP address (ignored when ``uds`` is set). Port 0 picks a free port.
+        uds: path of a Unix socket to listen on instead of TCP (the grader binds it into its sandbox).
+        max_batch: most sequences decoded together in one forward pass (continuous batching).
+        max_n: most choices one request may ask for (``n`` times the number of prompts).
+        max_tokens_limit: most new tokens one choice may ask for.
+        default_max_tokens: new tokens when a request does not say (OpenAI's completions default is 16).
+        threads: torch CPU threads of the serving process (None keeps torch's choice).
+        log_level: uvicorn's log level.
+    """
+
+    models: tuple[str, ...] = DEFAULT_MODELS
+    host: str = "127.0.0.1"
+    port: int = 8000
+    uds: str | None = None
+    max_batch: int = 64
+    max_n: int = 16
+    max_tokens_limit: int = 1024
+    default_max_tokens: int = 16
+    threads: int | None = None
+    log_level: str = "warning"
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if not self.models:
+            raise ValueError("models is empty: serve at least one, e.g. models=('gpt-shakespeare-tiny',)")
+        for name in ("max_batch", "max_n", "max_tokens_limit", "default_max_tokens"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not 0 <= self.port < 65536:
+            raise ValueError(f"port must be in [0, 65535], got {self.port}")

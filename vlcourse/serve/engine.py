@@ -1,0 +1,270 @@
+"""The decoding engine: one thread per model that decodes every running request together.
+
+Continuous batching (Yu et al. 2022, "Orca: A Distributed Serving System for Transformer-Based
+Generative Models"): at every step the engine takes whichever sequences are running, new ones
+included, pads them on the right into one batch, runs one forward pass and appends one token to
+each. A request therefore never waits for another to finish, and concurrent clients share forward
+passes, which is where the throughput of a server comes from on a CPU as much as on a GPU.
+
+Each sequence has its own random generator (seeded by the request's ``seed``), so what it samples
+does not depend on which other sequences shared its batches; at temperature 0 it takes the argmax.
+Results leave the engine thread through a ``sink`` callable per sequence (the HTTP layer hands them
+to its event loop with ``call_soon_threadsafe``).
+"""
+
+from __future__ import annotations
+
+import queue
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+
+from vlcourse.serve.models import ServedModel, all_logprobs, last_logits
+
+
+@dataclass
+class SamplingParams:
+    """How one choice is decoded.
+
+    Attributes:
+        max_tokens: new tokens at most.
+        temperature: 0 for greedy (argmax) decoding, else the softmax temperature.
+        top_p: nucleus sampling (Holtzman et al. 2020): sample among the smallest set of tokens
+            whose probability adds up to ``top_p``.
+        stop: strings that end the choice; they are not part of its text.
+        seed: seed of this choice's generator (None: a random one).
+        logprobs: None for no log-probabilities; k >= 0: the chosen token's plus the k most likely.
+    """
+
+    max_tokens: int
+    temperature: float = 1.0
+    top_p: float = 1.0
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+    logprobs: int | None = None
+
+
+@dataclass
+class TokenEvent:
+    """One generated token: its text (cut short where a stop string begins), log-probability, alternatives."""
+
+    text: str
+    token: str
+    logprob: float
+    top: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Finished:
+    """The end of a choice: ``reason`` is ``"stop"`` (a stop string) or ``"length"`` (max_tokens)."""
+
+    reason: str
+    completion_tokens: int
+
+
+@dataclass
+class Failed:
+    """The engine could not decode this choice (a server bug, reported as a 500)."""
+
+    message: str
+
+
+Sink = Callable[[object], None]
+
+
+class Sequence:
+    """A choice being decoded: prompt and generated ids, the text so far, and what is not yet sent."""
+
+    def __init__(self, prompt_ids: list[int], params: SamplingParams, sink: Sink):
+        self.ids = list(prompt_ids)
+        self.params = params
+        self.sink = sink
+        self.generated = 0
+        self.text = ""  # all generated text so far
+        self.pending: list[tuple[int, int, TokenEvent]] = []  # (start, end) offsets in text, event
+        self.cancelled = False
+        self.generator = torch.Generator().manual_seed(params.seed if params.seed is not None else random.getrandbits(63))
+
+    def cancel(self) -> None:
+        """Stop decoding this choice at the next step (the client went away)."""
+        self.cancelled = True
+
+
+def _held_back(text: str, stops: tuple[str, ...]) -> int:
+    """How many characters at the end of ``text`` could be the start of a stop string."""
+    longest = 0
+    for stop in stops:
+        for k in range(min(len(stop) - 1, len(text)), longest, -1):
+            if text.endswith(stop[:k]):
+                longest = k
+                break
+    return longest
+
+
+def advance(seq: Sequence, event: TokenEvent) -> Finished | None:
+    """Add one token to ``seq``, send what can be sent, and say whether the choice is finished.
+
+    Text that might be the beginning of a stop string is held back until the next tokens decide.
+    """
+    start = len(seq.text)
+    seq.text += event.token
+    seq.generated += 1
+    seq.pending.append((start, len(seq.text), event))
+    hits = [i for i in (seq.text.find(s) for s in seq.params.stop) if i >= 0]
+    if hits:
+        cut = min(hits)
+        for begin, end, ev in seq.pending:
+            if begin < cut:
+                ev.text = seq.text[begin:min(end, cut)]
+                seq.sink(ev)
+        seq.pending.clear()
+        return Finished("stop", seq.generated)
+    if seq.generated >= seq.params.max_tokens:
+        for _, _, ev in seq.pending:
+            seq.sink(ev)
+        seq.pending.clear()
+        return Finished("length", seq.generated)
+    safe = len(seq.text) - _held_back(seq.text, seq.params.stop)
+    while seq.pending and seq.pending[0][1] <= safe:
+        seq.sink(seq.pending.pop(0)[2])
+    return None
+
+
+def choose(logits: torch.Tensor, params: SamplingParams, generator: torch.Generator) -> int:
+    """The next token for one sequence from its (V,) logits: argmax at temperature 0, else a draw."""
+    if params.temperature == 0:
+        return int(logits.argmax())
+    probs = torch.softmax(logits / params.temperature, dim=-1)  # (V,)
+    if params.top_p < 1.0:
+        sorted_probs, order = torch.sort(probs, descending=True)  # (V,), (V,)
+        outside = sorted_probs.cumsum(0) - sorted_probs >= params.top_p  # tokens past the nucleus
+        sorted_probs[outside] = 0.0
+        probs = torch.zeros_like(probs).scatter(0, order, sorted_probs)
+    return int(torch.multinomial(probs, 1, generator=generator))
+
+
+@dataclass
+class ScoreJob:
+    """Log-probabilities of every position of some token rows, delivered to ``sink`` as a list of (T, V) tensors."""
+
+    rows: list[list[int]]
+    sink: Sink
+
+
+@dataclass
+class EngineStats:
+    """Counters for the benchmark and the tests."""
+
+    steps: int = 0
+    sequences: int = 0
+    tokens: int = 0
+    cancelled: int = 0
+    largest_batch: int = 0
+
+
+class Engine:
+    """Decodes the sequences of one :class:`ServedModel` in a background thread, batched."""
+
+    def __init__(self, served: ServedModel, max_batch: int = 64):
+        self.served = served
+        self.max_batch = max_batch
+        self.inbox: queue.Queue = queue.Queue()
+        self.active: list[Sequence] = []
+        self.stats = EngineStats()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._loop, name=f"engine-{served.name}", daemon=True)
+        self._thread.start()
+
+    # --- what callers use (any thread) ---------------------------------------------------------------
+    def submit(self, seq: Sequence) -> Sequence:
+        self.inbox.put(seq)
+        return seq
+
+    def score(self, rows: list[list[int]], sink: Sink) -> None:
+        self.inbox.put(ScoreJob(rows, sink))
+
+    def idle(self) -> bool:
+        """No sequence running or waiting."""
+        return not self.active and self.inbox.empty()
+
+    def close(self) -> None:
+        self._stopped = True
+        self.inbox.put(None)
+        self._thread.join(timeout=10)
+
+    # --- the engine thread -----------------------------------------------------------------------------
+    def _take_new(self, block: bool) -> list[ScoreJob]:
+        jobs = []
+        while len(self.active) < self.max_batch:
+            try:
+                item = self.inbox.get(block=block and not self.active and not jobs)
+            except queue.Empty:
+                break
+            if isinstance(item, ScoreJob):
+                jobs.append(item)
+            elif isinstance(item, Sequence):
+                self.active.append(item)
+                self.stats.sequences += 1
+            if self.inbox.empty():
+                break
+        return jobs
+
+    def _loop(self) -> None:
+        while not self._stopped:
+            jobs = self._take_new(block=True)
+            if self._stopped:
+                break
+            if jobs:
+                self._run_scores(jobs)
+            self.active = [s for s in self.active if not self._drop_cancelled(s)]
+            if self.active:
+                try:
+                    self._step()
+                except Exception as exc:  # a bug must not leave clients waiting forever
+                    for seq in self.active:
+                        seq.sink(Failed(f"{type(exc).__name__}: {exc}"))
+                    self.active = []
+
+    def _drop_cancelled(self, seq: Sequence) -> bool:
+        if seq.cancelled:
+            self.stats.cancelled += 1
+        return seq.cancelled
+
+    def _run_scores(self, jobs: list[ScoreJob]) -> None:
+        rows = [row for job in jobs for row in job.rows]
+        try:
+            logps = all_logprobs(self.served.model, rows)
+        except Exception as exc:
+            for job in jobs:
+                job.sink(Failed(f"{type(exc).__name__}: {exc}"))
+            return
+        for job in jobs:
+            job.sink(logps[: len(job.rows)])
+            logps = logps[len(job.rows):]
+
+    def _step(self) -> None:
+        context = self.served.context_length
+        batch = self.active
+        logits = last_logits(self.served.model, [s.ids[-context:] for s in batch])  # (B, V)
+        logps = torch.log_softmax(logits, dim=-1)  # (B, V)
+        self.stats.steps += 1
+        self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
+        still = []
+        for i, seq in enumerate(batch):
+            token = choose(logits[i], seq.params, seq.generator)
+            seq.ids.append(token)
+            self.stats.tokens += 1
+            event = TokenEvent("", self.served.token_text(token), float(logps[i, token]))
+            if seq.params.logprobs:
+                top = torch.topk(logps[i], min(seq.params.logprobs, logps.size(-1)))
+                event.top = {self.served.token_text(t): float(v) for v, t in zip(top.values, top.indices)}
+            event.text = event.token
+            done = advance(seq, event)
+            if done is None:
+                still.append(seq)
+            else:
+                seq.sink(done)
+        self.active = still

@@ -1,0 +1,124 @@
+"""The models the local endpoint serves: the course's own small GPTs, loaded from their checkpoints.
+
+A served model is a :class:`~vlcourse.gpt.model.GPT` plus a tokenizer with ``encode(text) -> ids``,
+``decode(ids) -> text`` and ``vocab_size`` (the character tokenizer of assignment 02, or the ICL
+model's word-and-character tokenizer). Its context length is the GPT's ``block_size``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from vlcourse.checkpoints import read_manifest
+
+
+@dataclass
+class ServedModel:
+    """A model as the endpoint knows it.
+
+    Attributes:
+        name: the model id clients send (``"gpt-shakespeare-tiny"``).
+        model: the GPT, in eval mode on the CPU.
+        tokenizer: ``encode`` / ``decode`` / ``vocab_size``.
+        checkpoint: the manifest entry's name it was loaded from.
+    """
+
+    name: str
+    model: nn.Module
+    tokenizer: object
+    checkpoint: str
+
+    @property
+    def context_length(self) -> int:
+        return int(self.model.config.block_size)
+
+    def token_text(self, token_id: int) -> str:
+        return self.tokenizer.decode([int(token_id)])
+
+
+def _load_gpt_shakespeare() -> tuple[nn.Module, object]:
+    from vlcourse.gpt.train import load_reference
+
+    model, tokenizer, _ = load_reference("tiny")
+    return model, tokenizer
+
+
+def _load_icl() -> tuple[nn.Module, object]:
+    return importlib.import_module("vlcourse.icl").load_icl_model()
+
+
+@dataclass(frozen=True)
+class Servable:
+    """How to load one servable model: the checkpoint it needs and a loader returning ``(model, tokenizer)``."""
+
+    checkpoint: str
+    loader: Callable[[], tuple[nn.Module, object]]
+    description: str
+
+
+SERVABLE: dict[str, Servable] = {
+    "gpt-shakespeare-tiny": Servable("gpt_shakespeare_tiny", _load_gpt_shakespeare,
+                                     "character-level GPT of assignment 02, trained on tiny Shakespeare"),
+    "icl-tiny": Servable("icl_tiny", _load_icl,
+                         "small GPT trained on synthetic few-shot episodes: in-context learning emerges"),
+}
+
+
+def available_models() -> list[str]:
+    """Servable models whose checkpoint ships in this installation."""
+    shipped = read_manifest()
+    return [name for name, servable in SERVABLE.items() if servable.checkpoint in shipped]
+
+
+def load_served_model(name: str) -> ServedModel:
+    """Load a servable model by its id; raises ``KeyError`` naming the known ones."""
+    if name not in SERVABLE:
+        raise KeyError(f"unknown model {name!r}; servable: {', '.join(SERVABLE)}")
+    servable = SERVABLE[name]
+    model, tokenizer = servable.loader()
+    model.eval()
+    for param in model.parameters():
+        param.requires_grad_(False)
+    return ServedModel(name, model, tokenizer, servable.checkpoint)
+
+
+@torch.no_grad()
+def last_logits(model: nn.Module, rows: list[list[int]]) -> torch.Tensor:
+    """Next-token logits after each row of token ids, all rows in one forward pass.
+
+    Rows of different lengths are padded on the right: attention is causal, so padding after a
+    row's last token cannot change that token's logits (no attention mask needed).
+
+    Args:
+        rows: B lists of token ids, each 1..block_size long.
+
+    Returns:
+        (B, V) float32 logits of the token that follows each row.
+    """
+    lengths = torch.tensor([len(r) for r in rows])  # (B,)
+    x = torch.zeros(len(rows), int(lengths.max()), dtype=torch.long)  # (B, T)
+    for i, row in enumerate(rows):
+        x[i, : len(row)] = torch.tensor(row)
+    logits, _ = model(x)  # (B, T, V)
+    return logits[torch.arange(len(rows)), lengths - 1].float()  # (B, V)
+
+
+@torch.no_grad()
+def all_logprobs(model: nn.Module, rows: list[list[int]]) -> list[torch.Tensor]:
+    """Log-probabilities of every next token along each row (for ``echo`` and scoring).
+
+    Returns:
+        B tensors, the i-th (len(rows[i]), V): entry t is the distribution after ``rows[i][:t+1]``.
+    """
+    lengths = [len(r) for r in rows]
+    x = torch.zeros(len(rows), max(lengths), dtype=torch.long)  # (B, T)
+    for i, row in enumerate(rows):
+        x[i, : len(row)] = torch.tensor(row)
+    logits, _ = model(x)  # (B, T, V)
+    logp = torch.log_softmax(logits.float(), dim=-1)  # (B, T, V)
+    return [logp[i, :n] for i, n in enumerate(lengths)]
