@@ -6,18 +6,39 @@
     vlcourse demo [--out DIR]                     build, grade the sample class, print the gradebook
     vlcourse train simclr|gpt|mae --preset tiny   train a reference checkpoint
     vlcourse serve [--port 8000 | --uds PATH]     local OpenAI-compatible endpoint (the course's small GPTs)
+
+A mistake in the input (a missing folder, an unknown assignment, a bad option) is one line on
+stderr and exit status 2; ``vlcourse --debug ...`` shows the traceback. ``--course DIR`` points
+every command at another course folder (as ``VLCOURSE_ROOT`` does).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
+from vlcourse.usererrors import USER_ERROR_STATUS, UserError, positive_int, require_assignment, require_folder, \
+    require_gradebook, require_submissions, require_writable_folder
+
 
 def cmd_build(args) -> int:
-    from vlcourse.building import build, check_exercises
+    from vlcourse.building import BuildError, build, check_exercises, source_assignments
 
+    known = source_assignments()
+    unknown = [name for name in args.assignments if name not in known]
+    if unknown:
+        raise UserError(f"no source notebook for {', '.join(unknown)} in solutions/ (known: {', '.join(known) or 'none'}); "
+                        "check the spelling, or scaffold one with `vlcourse new NN_topic`")
+    try:
+        return build_or_check(args, build, check_exercises)
+    except BuildError as exc:
+        raise UserError(f"{str(exc).splitlines()[0].rstrip(':')}; fix the source notebook (--debug shows nbgrader's log)") from exc
+
+
+def build_or_check(args, build, check_exercises) -> int:
+    """``vlcourse build`` once the names are known to exist."""
     if args.check:
         stale = check_exercises(args.assignments or None)
         for name in stale:
@@ -30,13 +51,15 @@ def cmd_build(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from vlcourse.grading.assignment import list_assignments, load_assignment
+    from vlcourse.grading.assignment import list_assignments
     from vlcourse.grading.verify import verify_assignment
 
     failed = 0
-    for name in args.assignments or list_assignments():
+    assignments = [require_assignment(name) for name in args.assignments or list_assignments()]
+    for assignment in assignments:
+        name = assignment.name
         print(f"== verifying {name}")
-        checks = verify_assignment(load_assignment(name), write_signatures=args.write_signatures)
+        checks = verify_assignment(assignment, write_signatures=args.write_signatures)
         bad = [c for c in checks if not c.ok]
         failed += len(bad)
         print(f"== {name}: {len(checks) - len(bad)}/{len(checks)} checks passed")
@@ -48,12 +71,13 @@ def count_saved(results: Path) -> int:
 
 
 def cmd_grade(args) -> int:
-    from vlcourse.grading.assignment import load_assignment
-    from vlcourse.grading.classroom import grade_class
-
+    assignment = require_assignment(args.assignment)
+    require_submissions(Path(args.submissions))
+    require_writable_folder(Path(args.out))
+    if args.gradebook:
+        require_gradebook(args.gradebook)
+    from vlcourse.grading.classroom import grade_class  # torch: only once the inputs are known to be right
     from vlcourse.grading.forkserver import ServerError
-
-    assignment = load_assignment(args.assignment)
     results = Path(args.out) / "results"
     try:
         result = grade_class(assignment, Path(args.submissions), Path(args.out), force=args.force, workers=args.workers)
@@ -78,15 +102,16 @@ def cmd_grade(args) -> int:
 
 def cmd_demo(args) -> int:
     from vlcourse.building import build
-    from vlcourse.grading.assignment import list_assignments, load_assignment
+    from vlcourse.grading.assignment import list_assignments
     from vlcourse.grading.classroom import grade_class
     from vlcourse.grading.variants import sample_class
 
-    out = Path(args.out)
+    out = require_writable_folder(Path(args.out))
+    assignments = [require_assignment(name) for name in args.assignments or list_assignments()]
     for path in build():
         print(f"built {path}")
-    for name in args.assignments or list_assignments():
-        assignment = load_assignment(name)
+    for assignment in assignments:
+        name = assignment.name
         submissions = sample_class(assignment, out / name / "submissions")
         print(f"\n== grading the sample class of {name} ({submissions})")
         result = grade_class(assignment, submissions, out / name, force=True)
@@ -100,6 +125,9 @@ def cmd_train(args) -> int:
     import importlib
 
     module = importlib.import_module(f"vlcourse.{args.topic}")
+    presets = getattr(module, "PRESETS", None)
+    if isinstance(presets, dict) and args.preset not in presets:
+        raise UserError(f"unknown preset {args.preset!r} for {args.topic}; choose one of {', '.join(sorted(presets))}")
     entry = module.train_reference(args.preset)
     print(f"wrote {entry.file} (sha256 {entry.sha256[:12]}…), metrics: {entry.metrics}")
     return 0
@@ -112,37 +140,49 @@ def cmd_serve(args) -> int:
     return 0
 
 
-def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="vlcourse", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = top.add_subparsers(dest="command", required=True)
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad option is one line saying what is wrong and where the help is (exit status 2)."""
 
-    p = sub.add_parser("build", help="build student notebooks in exercises/ from solutions/ with nbgrader")
+    def error(self, message: str):
+        self.exit(USER_ERROR_STATUS, f"error: {self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = OneLineParser(prog="vlcourse", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    top.add_argument("--debug", action="store_true", help="show the full traceback of an error")
+    top.add_argument("--course", metavar="DIR", help="the course folder holding solutions/, exercises/ and grader/ "
+                     "(default: $VLCOURSE_ROOT, else the checkout around the package)")
+    common = argparse.ArgumentParser(add_help=False)  # --debug also works after the command
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    sub = top.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+
+    p = sub.add_parser("build", parents=[common], help="build student notebooks in exercises/ from solutions/ with nbgrader")
     p.add_argument("assignments", nargs="*", help="assignment folders, e.g. 01_simclr (default: all)")
     p.add_argument("--check", action="store_true", help="only report stale notebooks; exit 1 if any")
     p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser("verify", help="check the hidden tests: solution full marks, blank zero, mistakes lose points")
+    p = sub.add_parser("verify", parents=[common], help="check the hidden tests: solution full marks, blank zero, mistakes lose points")
     p.add_argument("assignments", nargs="*", help="default: all assignments in grader/")
     p.add_argument("--write-signatures", action="store_true",
                    help="store the known mistakes' failure signatures (grader/NN/signatures.json) before checking them")
     p.set_defaults(func=cmd_verify)
 
-    p = sub.add_parser("grade", help="grade a folder of submissions (one folder per student, or nbgrader's submitted/ layout)")
+    p = sub.add_parser("grade", parents=[common], help="grade a folder of submissions (one folder per student, or nbgrader's submitted/ layout)")
     p.add_argument("assignment", help="e.g. 01_simclr")
     p.add_argument("submissions", help="folder with one sub-folder per student")
     p.add_argument("--out", required=True, help="where grades.csv, feedback/ and results/ go")
     p.add_argument("--force", action="store_true", help="regrade students already graded in --out")
-    p.add_argument("--workers", type=int, default=None, help="parallel grading processes (default: one per CPU core, at most one per 30 submissions)")
+    p.add_argument("--workers", type=positive_int, default=None, help="parallel grading processes (default: one per CPU core, at most one per 30 submissions)")
     p.add_argument("--gradebook", metavar="DB_URL",
                    help="also write the scores into an nbgrader gradebook, e.g. sqlite:///course/gradebook.db")
     p.set_defaults(func=cmd_grade)
 
-    p = sub.add_parser("demo", help="build the assignments, grade the bundled sample class, print the gradebook")
+    p = sub.add_parser("demo", parents=[common], help="build the assignments, grade the bundled sample class, print the gradebook")
     p.add_argument("assignments", nargs="*", help="default: all")
     p.add_argument("--out", default="demo_out", help="output folder (default: demo_out)")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("train", help="train a reference checkpoint (instructors)")
+    p = sub.add_parser("train", parents=[common], help="train a reference checkpoint (instructors)")
     p.add_argument("topic", choices=["simclr", "gpt", "mae"])
     p.add_argument("--preset", default="tiny", help="tiny (CPU, minutes) or gpu (full size)")
     p.set_defaults(func=cmd_train)
@@ -157,7 +197,15 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return args.func(args)
+    try:
+        if args.course:
+            os.environ["VLCOURSE_ROOT"] = str(require_folder(Path(args.course), "course folder").resolve())
+        return args.func(args)
+    except UserError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return USER_ERROR_STATUS
 
 
 if __name__ == "__main__":
