@@ -100,14 +100,22 @@ def call_and_inputs(fn, args: list, kwargs: dict | None = None):
     only visible here).
 
     Returns:
-        ``(value, args_after, kwargs_after)``; a value that is not a tensor, a Python scalar or None
-        comes back as a string naming its type (so the triple always travels as plain data).
+        ``(value, args_after, kwargs_after)``; tensors, Python scalars, None and tuples or lists of
+        them come back as they are, anything else as a string naming its type (so the triple always
+        travels as plain data).
     """
     kwargs = dict(kwargs or {})
     value = fn(*args, **kwargs)
-    if value is not None and type(value) not in (torch.Tensor, bool, int, float):
-        value = f"<{type(value).__name__}>"
-    return value, list(args), kwargs
+    return plain_value(value), list(args), kwargs
+
+
+def plain_value(value):
+    """``value`` if it is plain data (a tensor, a Python scalar, None, or a tuple or list of those), else ``"<type>"``."""
+    if value is None or type(value) in (torch.Tensor, bool, int, float):
+        return value
+    if type(value) in (tuple, list) and all(item is None or type(item) in (torch.Tensor, bool, int, float) for item in value):
+        return type(value)(value)
+    return f"<{type(value).__name__}>"
 
 
 def set_stale_grads(module: torch.nn.Module, value: float = 1.0) -> int:

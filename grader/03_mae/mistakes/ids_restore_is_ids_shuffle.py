@@ -1,0 +1,15 @@
+# cell: random_masking
+# why: returns ids_shuffle as ids_restore, the permutation itself instead of its inverse
+# feedback: ids_restore is the shuffle itself, not its inverse argsort(ids_shuffle)
+def random_masking(x, mask_ratio, noise=None, generator=None):
+    B, L, D = x.shape
+    len_keep = int(L * (1 - mask_ratio))
+    if noise is None:
+        noise = torch.rand(B, L, generator=generator, device=x.device)
+    ids_shuffle = torch.argsort(noise, dim=1)
+    ids_keep = ids_shuffle[:, :len_keep]
+    x_kept = torch.gather(x, 1, ids_keep.unsqueeze(-1).expand(-1, -1, D))
+    mask = torch.ones(B, L, dtype=x.dtype, device=x.device)
+    mask[:, :len_keep] = 0
+    mask = torch.gather(mask, 1, torch.argsort(ids_shuffle, dim=1))
+    return x_kept, mask, ids_shuffle

@@ -1,0 +1,15 @@
+# cell: random_masking
+# why: the mask is returned in shuffled order (first K zeros) instead of being put back in the original order
+# feedback: the mask is left in shuffled order; gather it with ids_restore to put it back in the original token order
+def random_masking(x, mask_ratio, noise=None, generator=None):
+    B, L, D = x.shape
+    len_keep = int(L * (1 - mask_ratio))
+    if noise is None:
+        noise = torch.rand(B, L, generator=generator, device=x.device)
+    ids_shuffle = torch.argsort(noise, dim=1)
+    ids_restore = torch.argsort(ids_shuffle, dim=1)
+    ids_keep = ids_shuffle[:, :len_keep]
+    x_kept = torch.gather(x, 1, ids_keep.unsqueeze(-1).expand(-1, -1, D))
+    mask = torch.ones(B, L, dtype=x.dtype, device=x.device)
+    mask[:, :len_keep] = 0
+    return x_kept, mask, ids_restore
