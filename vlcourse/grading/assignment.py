@@ -8,6 +8,7 @@ Example ``assignment.toml``::
     files = ["simclr_encoder.safetensors"]        # files the notebook saves that tests use
     [reference_files]                             # what a correct submission hands in (verify, demo)
     "simclr_encoder.safetensors" = "vlcourse.simclr.export_reference_encoder"
+    llm = true                                    # runners reach the course's LLM endpoint (vlcourse.llm.grading)
     [limits]
     cell_seconds = 120
 """
@@ -34,6 +35,7 @@ class Assignment:
     files: list[str] = field(default_factory=list)
     reference_files: dict[str, str] = field(default_factory=dict)  # submitted file -> function(path) writing it
     preload: list[str] = field(default_factory=list)  # modules the runner imports during start-up
+    llm: bool = False  # serve the LLM endpoint into the sandbox on a Unix socket
     limits: Limits = field(default_factory=Limits)
     _graded_cells: list[str] | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -104,6 +106,7 @@ def load_assignment(name: str, root: Path | None = None) -> Assignment:
         files=list(raw.get("files", [])),
         reference_files=dict(raw.get("reference_files", {})),
         preload=list(raw.get("preload", [])),
+        llm=bool(raw.get("llm", False)),
         limits=Limits.from_mapping(raw.get("limits", {})),
     )
 

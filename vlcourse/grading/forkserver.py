@@ -56,6 +56,8 @@ class RunnerSpec:
         sandbox: use bubblewrap where it works (otherwise: process separation and limits only).
         masked_files: withheld reference source files, empty in the sandbox's view of the package.
         seed: seed of Python's, numpy's and torch's generators in each runner.
+        llm: serve the course's LLM endpoint to the runners on a Unix socket bound into the sandbox
+            (see :mod:`vlcourse.llm.grading`); the sandbox still has no network.
     """
 
     limits: Limits = field(default_factory=Limits)
@@ -65,6 +67,7 @@ class RunnerSpec:
     sandbox: bool = False
     masked_files: list[Path] = field(default_factory=list)
     seed: int = 0
+    llm: bool = False
 
 
 def child_environment(spec: RunnerSpec, workdir: Path) -> dict[str, str]:
@@ -167,6 +170,7 @@ class ForkServer:
         self.started_at = 0.0
         self._stage: Callable[[], list[str]] | None = None  # puts the current submission in place
         self.starts = 0
+        self.llm = None  # the LLM endpoint runners reach through a Unix socket (spec.llm)
 
     @property
     def isolation(self) -> str:
@@ -181,7 +185,8 @@ class ForkServer:
             return command
         if not self.package_view.is_dir():
             build_package_view(PACKAGE_DIR, self.spec.masked_files, self.package_view)
-        prefix = sandbox_prefix(writable=[self.work_dir], readonly=[self.submitted_dir], package_view=self.package_view)
+        readonly = [self.submitted_dir] + ([self.llm.folder] if self.llm else [])
+        prefix = sandbox_prefix(writable=[self.work_dir], readonly=readonly, package_view=self.package_view)
         # --as-pid-1: the zygote is the sandbox's init, which the kernel shields from SIGKILL and
         # SIGSTOP (and from signals it has no handler for) sent from inside the sandbox.
         return prefix + ["--as-pid-1", "--chdir", str(self.work_dir), "--"] + command + ["sandboxed"]
@@ -190,9 +195,16 @@ class ForkServer:
         """Start the zygote without waiting for it (its start-up can overlap other work)."""
         self.stop()
         self.started_at = time.monotonic()
+        env = child_environment(self.spec, self.work_dir)
+        if self.spec.llm:
+            from vlcourse.llm.grading import SandboxEndpoint
+
+            self.llm = self.llm or SandboxEndpoint()
+            self.llm.start()
+            env.update(self.llm.environment())
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.proc = subprocess.Popen(
-            self._command(theirs.fileno()), cwd=self.work_dir, env=child_environment(self.spec, self.work_dir),
+            self._command(theirs.fileno()), cwd=self.work_dir, env=env,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             pass_fds=(theirs.fileno(),), start_new_session=True, preexec_fn=set_parent_death_signal,
         )
@@ -252,6 +264,8 @@ class ForkServer:
 
     def close(self) -> None:
         self.stop()
+        if self.llm is not None:
+            self.llm.close()
         shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> ForkServer:

@@ -97,7 +97,7 @@ def unavailable_cells(expected: set[str], present: set[str], runs: list[CellResu
 def runner_spec(assignment: Assignment, sandbox: bool = True) -> RunnerSpec:
     """How this assignment's runners start: its limits, withheld and preloaded code, the sandbox."""
     return RunnerSpec(limits=assignment.limits, withheld=assignment.withheld, preload=assignment.preload,
-                      sandbox=sandbox, masked_files=assignment.withheld_files())
+                      sandbox=sandbox, masked_files=assignment.withheld_files(), llm=assignment.llm)
 
 
 def grade_submission(
