@@ -23,6 +23,7 @@ def places(tmp_path):
     (tmp_path / "class" / "ada").mkdir(parents=True)
     (tmp_path / "a_file").write_text("not a folder")
     (tmp_path / "empty").mkdir()
+    (tmp_path / "fake.zip").write_text("not a zip")
     return tmp_path
 
 
@@ -39,6 +40,10 @@ CASES = {
                             ["not a database URL", "sqlite:///"]),
     "gradebook that does not open": (["grade", "00_toy", "class", "--out", "out", "--gradebook", "sqlite:///no/such/dir/g.db"],
                                      ["does not open", "folder exists"]),
+    "no submissions in the folder": (["grade", "00_toy", "empty", "--out", "out"], ["no submissions found", "Canvas or Moodle"]),
+    "download that is not a zip": (["grade", "00_toy", "fake.zip", "--out", "out"], ["not a zip file", "as it came"]),
+    "deadline not a time": (["grade", "00_toy", "class", "--out", "out", "--deadline", "friday"], ["--deadline", "2026-03-01"]),
+    "late penalty over 1": (["grade", "00_toy", "class", "--out", "out", "--late-penalty", "2"], ["--late-penalty", "between 0 and 1"]),
     "missing option": (["grade", "00_toy", "class"], ["--out", "vlcourse grade --help"]),
     "unknown command": (["frobnicate"], ["invalid choice", "vlcourse --help"]),
     "build unknown assignment": (["build", "99_nothing"], ["no source notebook for 99_nothing", "vlcourse new"]),

@@ -70,17 +70,43 @@ def count_saved(results: Path) -> int:
     return len(list(results.glob("*.json")))
 
 
+def due_policy(assignment, deadline: str | None, penalty: str | None):
+    """The assignment's ``[due]`` policy with ``--deadline`` / ``--late-penalty`` applied."""
+    from vlcourse.grading.due import load_due, parse_time
+
+    try:
+        policy = load_due(assignment.grader_dir)
+    except ValueError as exc:
+        raise UserError(f"{exc}; fix the [due] table (see vlcourse/grading/due.py)") from None
+    try:
+        when = parse_time(deadline) if deadline else None
+    except (ValueError, OverflowError):
+        raise UserError(f"--deadline {deadline!r} is not a date and time; give e.g. 2026-03-01T23:59+01:00") from None
+    share = None
+    if penalty is not None:
+        try:
+            share = float(penalty.rstrip("%")) / (100 if penalty.endswith("%") else 1)
+        except ValueError:
+            raise UserError(f"--late-penalty {penalty!r} is not a number; give the share lost per day, e.g. 0.1 or 10%") from None
+    try:
+        return policy.replaced(when, share)
+    except ValueError as exc:
+        raise UserError(f"--late-penalty {penalty!r}: {exc}") from None
+
+
 def cmd_grade(args) -> int:
     assignment = require_assignment(args.assignment)
     require_submissions(Path(args.submissions))
     require_writable_folder(Path(args.out))
     if args.gradebook:
         require_gradebook(args.gradebook)
+    due = due_policy(assignment, args.deadline, args.late_penalty)
     from vlcourse.grading.classroom import grade_class  # torch: only once the inputs are known to be right
     from vlcourse.grading.forkserver import ServerError
     results = Path(args.out) / "results"
     try:
-        result = grade_class(assignment, Path(args.submissions), Path(args.out), force=args.force, workers=args.workers)
+        result = grade_class(assignment, Path(args.submissions), Path(args.out), force=args.force, workers=args.workers,
+                             due=due)
     except KeyboardInterrupt:
         print(f"\ninterrupted: {count_saved(results)} graded submissions are saved in {results}; "
               "run the same command again to grade the rest", file=sys.stderr)
@@ -97,6 +123,8 @@ def cmd_grade(args) -> int:
         export_to_gradebook(assignment.name, assignment.notebook, result.max_scores, result.results, args.gradebook)
         print(f"exported to nbgrader's gradebook {args.gradebook}")
     print(f"\nwrote {Path(args.out) / 'grades.csv'} and {Path(args.out) / 'feedback'}/")
+    if result.lms_file:
+        print(f"wrote {result.lms_file}: import it into the LMS the submissions came from")
     return 0
 
 
@@ -175,6 +203,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=positive_int, default=None, help="parallel grading processes (default: one per CPU core, at most one per 30 submissions)")
     p.add_argument("--gradebook", metavar="DB_URL",
                    help="also write the scores into an nbgrader gradebook, e.g. sqlite:///course/gradebook.db")
+    p.add_argument("--deadline", metavar="TIME", help="due date and time, e.g. 2026-03-01T23:59+01:00 "
+                   "(default: [due] deadline in assignment.toml; without an offset: UTC)")
+    p.add_argument("--late-penalty", metavar="SHARE", help="share of the total lost per started day late, e.g. 0.1 or 10%% "
+                   "(default: [due] penalty_per_day, else 0)")
     p.set_defaults(func=cmd_grade)
 
     p = sub.add_parser("demo", parents=[common], help="build the assignments, grade the bundled sample class, print the gradebook")

@@ -12,7 +12,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -27,7 +27,9 @@ from vlcourse.grading.plugin import GradedTest, cell_points, collect_graded_test
 from vlcourse.grading.sandbox import WEAKER_ISOLATION_NOTE, bwrap_works
 from vlcourse.grading.similarity import class_flags, normalised_tokens
 from vlcourse.grading.report import summary_text, write_csv, write_feedback
-from vlcourse.grading.submission import find_submissions
+from vlcourse.grading.due import DuePolicy, Lateness, assess, feedback_note, load_due
+from vlcourse.grading.lms import Intake, read_submissions
+from vlcourse.grading.lms_export import write_lms_grades
 from vlcourse.grading.timing import TimeLimits
 from vlcourse.grading.variants import solution_submission
 from vlcourse.grading.zygote import warm_up_torch
@@ -167,13 +169,22 @@ class ClassResult:
     results: list[SubmissionResult]
     max_scores: dict[str, float]
     out: Path
+    intake: Intake | None = None  # how the submissions were read (vlcourse.grading.lms)
+    lateness: dict[str, Lateness] = field(default_factory=dict)  # student -> against the deadline
+    lms_file: Path | None = None  # Canvas or Moodle import file (vlcourse.grading.lms_export)
 
     @property
     def cells(self) -> list[str]:
         return list(self.max_scores)
 
     def summary(self) -> str:
-        return summary_text(self.results, self.cells)
+        lines = [summary_text(self.results, self.cells)]
+        if self.intake is not None:
+            lines += self.intake.summary_lines()
+        late = [f"{s} ({l.cells()[1]}, -{l.penalty:.0%})" for s, l in self.lateness.items() if l.late]
+        if late:
+            lines.append(f"Late: {', '.join(late)}")
+        return "\n".join(lines)
 
 
 SUBMISSIONS_PER_WORKER = 30
@@ -197,6 +208,7 @@ def grade_class(
     force: bool = False,
     progress: bool = True,
     workers: int | None = None,
+    due: DuePolicy | None = None,
 ) -> ClassResult:
     """Grade every submission under ``submissions``; write ``grades.csv``, feedback, the class report and results.
 
@@ -209,7 +221,8 @@ def grade_class(
     tests = collect_graded_tests(assignment.grader_dir)
     max_scores = cell_points(tests)
     cells = list(max_scores)
-    folders = find_submissions(submissions, assignment.name)
+    intake = read_submissions(submissions, assignment.name, out / "intake")  # LMS downloads, zips, nbgrader
+    folders = intake.folders
     results_dir = out / "results"
     done = {} if force else {s: r for s in folders if (r := load_result(results_dir, s)) is not None}
     todo = {s: f for s, f in folders.items() if s not in done}
@@ -222,7 +235,14 @@ def grade_class(
     results = [done[s] for s in folders]
     flag_copies(assignment, results)
     signatures = attach_diagnoses(assignment, results, save_to=results_dir)
-    write_csv(results, cells, out / "grades.csv")
+    policy = due or load_due(assignment.grader_dir)
+    lateness = {s: assess(policy, h.handed_in, h.late_marker) for s, h in intake.hand_ins.items()}
+    for result in results:  # after saving: notes about this run's intake, never stored as the result's own
+        hand_in = intake.hand_ins[result.student]
+        result.messages += hand_in.notes + [note for note in [feedback_note(lateness[result.student])] if note]
+    show_due = policy.active or any(l.late for l in lateness.values())
+    write_csv(results, cells, out / "grades.csv", lateness if show_due else None)
+    lms_file = write_lms_grades(intake, results, lateness, assignment.name, out)
     write_feedback(results, f"{assignment.name}: {assignment.title}", out / "feedback")
     write_class_report(f"{assignment.name}: {assignment.title}", results, max_scores, signatures, out / "report.html")
-    return ClassResult(assignment, results, max_scores, out)
+    return ClassResult(assignment, results, max_scores, out, intake, lateness, lms_file)

@@ -15,19 +15,24 @@ from vlcourse.grading.similarity import summary_lines
 STATUS_TEXT = {"ok": "", "malformed": "malformed notebook", "timeout": "timed out", "crashed": "crashed"}
 
 
-def write_csv(results: list[SubmissionResult], cells: list[str], path: Path) -> None:
+def write_csv(results: list[SubmissionResult], cells: list[str], path: Path, lateness: dict | None = None) -> None:
     """``student, <one column per graded cell>, total, max_total, isolation, review`` (a row per student).
 
     ``isolation`` says how the submission ran (``sandbox``, or ``process`` where bubblewrap was
     missing: weaker); ``review`` lists what a human should look at (copy flags, broken checks).
+    With ``lateness`` (student -> :class:`vlcourse.grading.due.Lateness`) four columns follow:
+    ``handed_in, late, penalty, final`` (the total after the late penalty).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student", *cells, "total", "max_total", "isolation", "review"])
+        writer.writerow(["student", *cells, "total", "max_total", "isolation", "review"]
+                        + (["handed_in", "late", "penalty", "final"] if lateness is not None else []))
         for result in sorted(results, key=lambda r: r.student):
+            due = lateness[result.student] if lateness is not None else None
             writer.writerow([result.student, *(fmt(result.scores.get(c, 0.0)) for c in cells),
-                             fmt(result.total), fmt(result.max_total), result.isolation, "; ".join(review_notes(result))])
+                             fmt(result.total), fmt(result.max_total), result.isolation, "; ".join(review_notes(result))]
+                            + ([*due.cells(), fmt(due.final(result.total))] if due is not None else []))
 
 
 def review_notes(result: SubmissionResult) -> list[str]:
