@@ -1,0 +1,193 @@
+"""Adapting the Shakespeare GPT to a new text: LoRA at several ranks against full fine-tuning.
+
+The new text is the Python language reference that every CPython carries (``pydoc_data.topics``,
+see :func:`vlcourse.data.text.fallback_corpus`), written in the base model's 65 characters: quotes
+become apostrophes and the characters Shakespeare never used (digits, brackets, ``_``...) are
+dropped. It is English prose, but about programming, far from the plays: the base model starts
+at a loss of about 2.6 nats per character on it (1.5 on Shakespeare).
+
+The functions take the LoRA pieces as arguments (``inject_fn``, ``count_fn``), resolved lazily to
+the reference ones, so the notebook runs them with the student's own while the reference is withheld.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from vlcourse.data.text import CharTokenizer, fallback_corpus, train_val_split
+from vlcourse.gpt.train import estimate_loss, train_gpt
+from vlcourse.lora.config import GPT_ATTENTION, LoRAConfig
+from vlcourse.training import History, TrainConfig
+
+QUOTES = {'"': "'", "’": "'", "‘": "'", "“": "'", "”": "'"}
+
+
+def reference_inject() -> Callable:
+    """The reference :func:`~vlcourse.lora.inject.inject_lora`, imported on first use."""
+    try:
+        from vlcourse.lora.inject import inject_lora
+    except ImportError as err:
+        raise RuntimeError("the reference inject_lora is unavailable (withheld while grading): "
+                           "pass your own, e.g. inject_fn=inject_lora") from err
+    return inject_lora
+
+
+def reference_count() -> Callable:
+    """The reference :func:`~vlcourse.lora.inject.count_parameters`, imported on first use."""
+    try:
+        from vlcourse.lora.inject import count_parameters
+    except ImportError as err:
+        raise RuntimeError("the reference count_parameters is unavailable (withheld while grading): "
+                           "pass your own, e.g. count_fn=count_parameters") from err
+    return count_parameters
+
+
+def restrict_to_vocabulary(text: str, chars: str) -> str:
+    """``text`` in the alphabet ``chars``: quotation marks become ``'``, other unknown characters are dropped."""
+    known = set(chars)
+    return "".join(c for c in (QUOTES.get(c, c) for c in text) if c in known)
+
+
+def adaptation_data(tokenizer: CharTokenizer, train_fraction: float = 0.9) -> tuple[torch.Tensor, torch.Tensor, str]:
+    """The new text (the Python language reference in the tokenizer's characters) as train and validation ids.
+
+    Returns:
+        ``(train_ids, val_ids, text)``; ids are 1-D int64, split 90/10 without shuffling.
+    """
+    text = restrict_to_vocabulary(fallback_corpus().text, tokenizer.chars)
+    data = torch.tensor(tokenizer.encode(text), dtype=torch.long)  # (N,)
+    train_ids, val_ids = train_val_split(data, train_fraction)
+    return train_ids, val_ids, text
+
+
+# Learning rates from a small grid on this task (benchmarks/lora/README.md): the adapters' parameters
+# start at zero (B) and move the output only through the product B A, so they take a larger step.
+LORA_TRAIN = TrainConfig(steps=200, lr=1e-2, min_lr=1e-3, warmup_steps=20, weight_decay=0.0, grad_clip=1.0,
+                         eval_every=50, progress=False)
+FULL_TRAIN = dataclasses.replace(LORA_TRAIN, lr=2e-3, min_lr=2e-4)
+
+
+@dataclass
+class AdaptResult:
+    """One adaptation run: what trained, how well and how fast."""
+
+    name: str
+    rank: int | None  # None for full fine-tuning
+    seed: int
+    trainable: int
+    total: int
+    val_loss: float
+    seconds: float
+    history: History = field(repr=False)
+    model: nn.Module | None = field(default=None, repr=False)
+
+
+def adapt(
+    model: nn.Module, train_ids: torch.Tensor, val_ids: torch.Tensor, cfg: TrainConfig, batch_size: int = 32,
+    *, eval_iters: int = 10, seed: int = 0, desc: str = "adapt",
+) -> History:
+    """Train whatever of ``model`` is trainable on the new text (AdamW, warm-up + cosine, clipping).
+
+    The optimiser gets the parameters with ``requires_grad`` only; a frozen base costs no optimiser state.
+    """
+    return train_gpt(model, train_ids, val_ids, cfg, batch_size, eval_iters=eval_iters, seed=seed, desc=desc)
+
+
+def run_adaptation(
+    base: nn.Module, train_ids: torch.Tensor, val_ids: torch.Tensor, rank: int | None, *,
+    cfg: TrainConfig | None = None, batch_size: int = 32, alpha: float | None = None,
+    target_modules: Sequence[str] = GPT_ATTENTION, seed: int = 0, eval_iters: int = 10, keep_model: bool = False,
+    inject_fn: Callable | None = None, count_fn: Callable | None = None, lora_cls: type[nn.Module] | None = None,
+) -> AdaptResult:
+    """Adapt a copy of ``base``: LoRA at ``rank`` (``alpha`` default ``2 * rank``), or everything when ``rank`` is None.
+
+    ``base`` is never changed. ``inject_fn(model, target_modules, r, alpha, dropout)`` and
+    ``count_fn(model) -> (trainable, total)`` default to the reference ones; ``lora_cls`` is passed to the
+    reference ``inject_lora`` only.
+    """
+    count_fn = count_fn or reference_count()
+    torch.manual_seed(seed)  # the adapters' initial A
+    model = copy.deepcopy(base).train()
+    if rank is None:
+        model.requires_grad_(True)
+        cfg = cfg or FULL_TRAIN
+        name = "full fine-tuning"
+    else:
+        alpha = 2.0 * rank if alpha is None else alpha
+        if inject_fn is None:
+            model = reference_inject()(model, tuple(target_modules), rank, alpha, 0.0, lora_cls=lora_cls)
+        else:
+            model = inject_fn(model, tuple(target_modules), rank, alpha, 0.0)
+        cfg = cfg or LORA_TRAIN
+        name = f"LoRA r={rank}"
+    trainable, total = count_fn(model)
+    start = time.perf_counter()
+    history = adapt(model, train_ids, val_ids, cfg, batch_size, eval_iters=eval_iters, seed=seed, desc=name)
+    seconds = time.perf_counter() - start
+    val = estimate_loss(model, val_ids, model.config.block_size, batch_size, eval_iters, seed=2)
+    return AdaptResult(name, rank, seed, int(trainable), int(total), val, seconds, history,
+                       model.eval() if keep_model else None)
+
+
+def rank_sweep(
+    base: nn.Module, train_ids: torch.Tensor, val_ids: torch.Tensor, ranks: Sequence[int] = (1, 2, 4, 8, 16), *,
+    seeds: Sequence[int] = (0,), full: bool = True, lora_cfg: TrainConfig | None = None,
+    full_cfg: TrainConfig | None = None, **kwargs,
+) -> list[AdaptResult]:
+    """:func:`run_adaptation` for full fine-tuning (if ``full``) and every rank, for every seed."""
+    results = []
+    for seed in seeds:
+        if full:
+            results.append(run_adaptation(base, train_ids, val_ids, None, cfg=full_cfg, seed=seed, **kwargs))
+        for rank in ranks:
+            results.append(run_adaptation(base, train_ids, val_ids, rank, cfg=lora_cfg, seed=seed, **kwargs))
+    return results
+
+
+def summarize(results: Sequence[AdaptResult]) -> list[dict]:
+    """One row per configuration: trainable parameters, mean and spread of the validation loss over seeds, mean seconds."""
+    rows: dict[str, dict] = {}
+    for res in results:
+        row = rows.setdefault(res.name, {"name": res.name, "rank": res.rank, "trainable": res.trainable,
+                                         "total": res.total, "losses": [], "seconds": []})
+        row["losses"].append(res.val_loss)
+        row["seconds"].append(res.seconds)
+    out = []
+    for row in rows.values():
+        losses = torch.tensor(row.pop("losses"), dtype=torch.float64)
+        seconds = row.pop("seconds")
+        out.append({**row, "val_loss": losses.mean().item(), "val_loss_min": losses.min().item(),
+                    "val_loss_max": losses.max().item(), "seeds": len(losses), "seconds": sum(seconds) / len(seconds)})
+    return out
+
+
+def format_table(rows: Sequence[dict], base_loss: float | None = None) -> str:
+    """A plain-text table of :func:`summarize`'s rows."""
+    lines = [f"{'run':<18}{'trainable':>11}{'% of model':>12}{'val loss':>10}{'range':>16}{'seconds':>9}"]
+    if base_loss is not None:
+        lines.append(f"{'base (no training)':<18}{0:>11,}{0:>11.2f}%{base_loss:>10.3f}{'':>16}{0:>9.0f}")
+    for r in rows:
+        spread = f"{r['val_loss_min']:.3f}-{r['val_loss_max']:.3f}" if r["seeds"] > 1 else ""
+        lines.append(f"{r['name']:<18}{r['trainable']:>11,}{100 * r['trainable'] / r['total']:>11.2f}%"
+                     f"{r['val_loss']:>10.3f}{spread:>16}{r['seconds']:>9.1f}")
+    return "\n".join(lines)
+
+
+@torch.no_grad()
+def forward_seconds(model: nn.Module, idx: torch.Tensor, repeats: int = 5) -> float:
+    """Best wall time of ``model(idx)`` over ``repeats`` (after one warm-up call), in seconds."""
+    model.eval()
+    model(idx)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model(idx)
+        best = min(best, time.perf_counter() - start)
+    return best
