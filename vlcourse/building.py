@@ -10,6 +10,7 @@ release folder is left behind; ``check_exercises`` reports exercises that are st
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -38,7 +39,8 @@ def generate_student_notebooks(name: str, source_dir: Path, out_dir: Path) -> li
         api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
         result = api.generate_assignment(name, force=True, create=True)
         if not result.get("success"):
-            raise BuildError(f"nbgrader could not build {name}:\n{result.get('error') or result.get('log')}")
+            raise BuildError(f"nbgrader could not build {name}: {failure_reason(result.get('log') or '')}\n"
+                             f"{result.get('error') or result.get('log')}")
         out_dir.mkdir(parents=True, exist_ok=True)
         built = []
         for notebook in sorted((course / "release" / name).glob("*.ipynb")):
@@ -46,6 +48,12 @@ def generate_student_notebooks(name: str, source_dir: Path, out_dir: Path) -> li
             target.write_text(normalise(notebook.read_text()))
             built.append(target)
         return built
+
+
+def failure_reason(log: str) -> str:
+    """The exception line of nbgrader's log (e.g. ``RuntimeError: no end solution statement found``)."""
+    lines = [line.strip() for line in log.splitlines() if re.match(r"^\s*\w+(Error|Exception): ", line)]
+    return lines[-1] if lines else "see its log"
 
 
 def normalise(text: str) -> str:

@@ -5,6 +5,7 @@
     vlcourse grade ASSIGNMENT SUBMISSIONS --out OUT   grade a class: grades.csv, feedback/, summary
     vlcourse demo [--out DIR]                     build, grade the sample class, print the gradebook
     vlcourse train simclr|gpt|mae --preset tiny   train a reference checkpoint
+    vlcourse new NN_topic [--title TITLE]         scaffold a new assignment (instructors)
     vlcourse serve [--port 8000 | --uds PATH]     local OpenAI-compatible endpoint (the course's small GPTs)
 
 A mistake in the input (a missing folder, an unknown assignment, a bad option) is one line on
@@ -161,6 +162,17 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_new(args) -> int:
+    from vlcourse.paths import repo_root
+    from vlcourse.scaffold import NEXT_STEPS, check_name, new_assignment
+
+    root = repo_root()
+    for path in new_assignment(args.name, root, args.title):
+        print(f"wrote {path.relative_to(root)}")
+    print(NEXT_STEPS.format(name=args.name, topic=check_name(args.name)["topic"]))
+    return 0
+
+
 def cmd_serve(args) -> int:
     from vlcourse.serve.run import config_from_args, serve
 
@@ -213,6 +225,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("assignments", nargs="*", help="default: all")
     p.add_argument("--out", default="demo_out", help="output folder (default: demo_out)")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("new", parents=[common], help="scaffold a new assignment: source notebook, hidden test, contract, mistake")
+    p.add_argument("name", help="NN_topic, e.g. 04_clip")
+    p.add_argument("--title", help="the assignment's title (default: from the topic)")
+    p.set_defaults(func=cmd_new)
 
     p = sub.add_parser("train", parents=[common], help="train a reference checkpoint (instructors)")
     p.add_argument("topic", choices=["simclr", "gpt", "mae"])
