@@ -165,14 +165,36 @@ def test_nothing_downloads_at_import(cache, monkeypatch):
 
 
 def test_load_corpus_from_cache(shakespeare_cache):
-    corpus = load_corpus(allow_download=False)
+    corpus = load_corpus(allow_download=False, bundled=False)
     assert corpus.name == "tinyshakespeare" and not corpus.is_fallback
     assert len(corpus.text) == 1_115_394
     assert corpus.text.startswith("First Citizen:")
 
 
-def test_fallback_corpus_when_offline_and_cache_empty(cache):
+def test_bundled_shakespeare_is_the_default_offline(cache, monkeypatch):
+    monkeypatch.setattr(text, "SHAKESPEARE_URL", closed_port_url())
     corpus = load_corpus(allow_download=False)
+    assert corpus.name == "tinyshakespeare" and not corpus.is_fallback and "package" in corpus.note
+    assert len(corpus.text) == 1_115_394 and corpus.text.startswith("First Citizen:")
+    assert hashlib.sha256(corpus.text.encode("utf-8")).hexdigest() == text.SHAKESPEARE_SHA256
+    assert text.SHAKESPEARE_BUNDLED.stat().st_size < 400_000
+    assert not cache.exists() or not any(cache.iterdir())  # nothing downloaded or written to the cache
+
+
+def test_damaged_bundled_copy_is_refused(tmp_path, monkeypatch):
+    import lzma
+
+    damaged = tmp_path / "tinyshakespeare.txt.xz"
+    damaged.write_bytes(lzma.compress(b"First Citizen:\nnot quite"))
+    monkeypatch.setattr(text, "SHAKESPEARE_BUNDLED", damaged)
+    with pytest.raises(ChecksumError, match="reinstall"):
+        load_corpus(allow_download=False)
+    monkeypatch.setattr(text, "SHAKESPEARE_BUNDLED", tmp_path / "absent.txt.xz")
+    assert text.bundled_shakespeare() is None
+
+
+def test_fallback_corpus_when_offline_and_cache_empty(cache):
+    corpus = load_corpus(allow_download=False, bundled=False)
     assert corpus.is_fallback and corpus.name == "python-docs"
     assert "fallback" in corpus.note and "downloading is disabled" in corpus.note
     assert len(corpus.text) > 300_000
@@ -184,7 +206,7 @@ def test_fallback_corpus_when_offline_and_cache_empty(cache):
 
 def test_fallback_when_download_fails(cache, monkeypatch):
     monkeypatch.setattr(text, "SHAKESPEARE_URL", closed_port_url())
-    assert load_corpus(allow_download=True).is_fallback
+    assert load_corpus(allow_download=True, bundled=False).is_fallback
 
 
 # ------------------------------------------------------------------------------------- tokenizers

@@ -1,7 +1,9 @@
 """Text data for language modelling: the corpus, two tokenizers, the split and the batches.
 
-* :func:`load_corpus` gives tiny Shakespeare (Karpathy's char-rnn corpus, 1.1 MB) from the cache or
-  the network, or, offline, a corpus every Python install carries (see :func:`fallback_corpus`).
+* :func:`load_corpus` gives tiny Shakespeare (Karpathy's char-rnn corpus, 1.1 MB of public-domain
+  plays), from the xz-compressed copy that ships with the package (checked against the same sha256 as
+  the download), else from the cache or the network, else a corpus every Python install carries
+  (see :func:`fallback_corpus`). :func:`~vlcourse.data.download.fetch` stays the way to other corpora.
 * :class:`CharTokenizer` maps each character to an id (the character-level model of the assignment);
   :func:`train_bpe_tokenizer` trains a byte-level byte-pair encoding (Sennrich et al. 2016, as used
   by GPT-2, Radford et al. 2019) with Hugging Face ``tokenizers``, for comparing tokens per character.
@@ -10,9 +12,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import lzma
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
@@ -21,6 +26,9 @@ from vlcourse.data.download import ChecksumError, DownloadError, fetch
 SHAKESPEARE_URL = "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
 SHAKESPEARE_SHA256 = "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"
 SHAKESPEARE_FILE = "tinyshakespeare/input.txt"
+# The same text, xz-compressed (364 kB), inside the package: taken from karpathy/char-rnn at commit
+# 6f9487a6fe5b420b7ca9afb0d7c078e37c1d1b4e; its decompressed sha256 is SHAKESPEARE_SHA256.
+SHAKESPEARE_BUNDLED = Path(__file__).resolve().parent / "corpora" / "tinyshakespeare.txt.xz"
 
 
 @dataclass(frozen=True)
@@ -40,12 +48,38 @@ class Corpus:
     note: str
 
 
-def load_corpus(allow_download: bool = True) -> Corpus:
-    """Tiny Shakespeare from the cache (downloading it if allowed), else the offline fallback.
+def bundled_shakespeare() -> str | None:
+    """The text of the copy of tiny Shakespeare that ships with the package, or None if it is absent.
+
+    Raises:
+        ChecksumError: the bundled file does not decompress to the expected text.
+    """
+    if not SHAKESPEARE_BUNDLED.is_file():
+        return None
+    raw = lzma.decompress(SHAKESPEARE_BUNDLED.read_bytes())
+    actual = hashlib.sha256(raw).hexdigest()
+    if actual != SHAKESPEARE_SHA256:
+        raise ChecksumError(f"{SHAKESPEARE_BUNDLED} decompresses to sha256 {actual}, expected {SHAKESPEARE_SHA256}: "
+                            "the package is damaged; reinstall it")
+    return raw.decode("utf-8")
+
+
+def load_corpus(allow_download: bool = True, bundled: bool = True) -> Corpus:
+    """Tiny Shakespeare: the copy in the package, else the cache (downloading it if allowed), else the offline fallback.
+
+    Args:
+        allow_download: may the cache be filled from :data:`SHAKESPEARE_URL`.
+        bundled: use the copy that ships with the package (False: the cache and the network only).
 
     A checksum mismatch is not silently replaced by the fallback: it raises
     :class:`~vlcourse.data.download.ChecksumError`.
     """
+    text = bundled_shakespeare() if bundled else None
+    if text is not None:
+        return Corpus(
+            text=text, name="tinyshakespeare", is_fallback=False,
+            note="tiny Shakespeare (40,000 lines of plays, 1,115,394 characters), the copy in the package",
+        )
     try:
         path = fetch(SHAKESPEARE_URL, SHAKESPEARE_SHA256, SHAKESPEARE_FILE, allow_download=allow_download)
     except ChecksumError:
