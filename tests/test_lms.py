@@ -228,6 +228,10 @@ def test_empty_download_is_a_user_error(tmp_path):
     (tmp_path / "not.zip").write_text("plain text")
     with pytest.raises(UserError, match="not a zip file"):
         read_submissions(tmp_path / "not.zip", "00_toy", tmp_path / "staging")
+    (tmp_path / "out" / "intake" / "ada").mkdir(parents=True)
+    with pytest.raises(UserError, match="move them out of --out"):
+        read_submissions(tmp_path / "out" / "intake", "00_toy", tmp_path / "out" / "intake")
+    assert (tmp_path / "out" / "intake" / "ada").is_dir()  # never emptied
 
 
 def test_zip_paths_outside_the_folder_and_links_are_refused(tmp_path):

@@ -215,6 +215,8 @@ def read_submissions(source: Path, assignment: str, staging: Path) -> Intake:
 
     ``staging`` is emptied first: it belongs to this run (the output folder's ``intake/``).
     """
+    if source.resolve().is_relative_to(staging.resolve()):
+        raise UserError(f"submissions {source} lie inside {staging}, which each run empties; move them out of --out")
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
