@@ -232,7 +232,7 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_new)
 
     p = sub.add_parser("train", parents=[common], help="train a reference checkpoint (instructors)")
-    p.add_argument("topic", choices=["simclr", "gpt", "mae"])
+    p.add_argument("topic", choices=["simclr", "gpt", "mae", "clip", "clipcap"])
     p.add_argument("--preset", default="tiny", help="tiny (CPU, minutes) or gpu (full size)")
     p.set_defaults(func=cmd_train)
 

@@ -1,0 +1,5 @@
+"""``python -m vlcourse.clip --preset tiny``: train the reference checkpoint."""
+
+from vlcourse.clip.train import main
+
+main()
