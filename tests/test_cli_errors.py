@@ -80,3 +80,33 @@ def test_nothing_is_written_when_an_input_is_wrong(places):
     done = vlcourse("--course", str(COURSE), "grade", "00_toy", "class", "--out", "out", "--gradebook", "nope", cwd=places)
     assert done.returncode == 2
     assert not (places / "out" / "grades.csv").exists()
+
+
+@pytest.fixture
+def broken_course(tmp_path):
+    """A copy of the toy course with a hidden suite that does not parse, one without its source
+    notebook, and the toy's student notebook not built."""
+    import shutil
+
+    course = tmp_path / "course"
+    shutil.copytree(COURSE, course)
+    shutil.copytree(course / "grader" / "00_toy", course / "grader" / "01_bad")
+    shutil.copytree(course / "solutions" / "00_toy", course / "solutions" / "01_bad")
+    (course / "grader" / "01_bad" / "test_toy.py").write_text("def test_broken(:\n")
+    shutil.copytree(course / "grader" / "00_toy", course / "grader" / "02_nosource")
+    shutil.rmtree(course / "exercises" / "00_toy")
+    (tmp_path / "class" / "ada").mkdir(parents=True)
+    return tmp_path
+
+
+@pytest.mark.parametrize("args, words", [
+    (["grade", "01_bad", "class", "--out", "out"], ["do not collect", "pytest --collect-only"]),
+    (["grade", "02_nosource", "class", "--out", "out"], ["02_nosource/toy.ipynb is missing", "put the source notebook"]),
+    (["verify", "00_toy"], ["exercises/00_toy/toy.ipynb is missing", "vlcourse build 00_toy"]),
+])
+def test_broken_assignment_is_one_line(broken_course, args, words):
+    done = vlcourse("--course", str(broken_course / "course"), *args, cwd=broken_course)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    for word in words:
+        assert word in lines[0], lines[0]

@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 from vlcourse.usererrors import USER_ERROR_STATUS, UserError, positive_int, require_assignment, require_folder, \
-    require_gradebook, require_submissions, require_writable_folder
+    require_gradebook, require_submissions, require_suite, require_writable_folder
 
 
 def cmd_build(args) -> int:
@@ -57,6 +57,8 @@ def cmd_verify(args) -> int:
 
     failed = 0
     assignments = [require_assignment(name) for name in args.assignments or list_assignments()]
+    for assignment in assignments:
+        require_suite(assignment, built=True)
     for assignment in assignments:
         name = assignment.name
         print(f"== verifying {name}")
@@ -102,6 +104,7 @@ def cmd_grade(args) -> int:
     if args.gradebook:
         require_gradebook(args.gradebook)
     due = due_policy(assignment, args.deadline, args.late_penalty)
+    require_suite(assignment)
     from vlcourse.grading.classroom import grade_class  # torch: only once the inputs are known to be right
     from vlcourse.grading.forkserver import ServerError
     results = Path(args.out) / "results"

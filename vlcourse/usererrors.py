@@ -103,3 +103,19 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is too small; give at least 1")
     return value
+
+
+def require_suite(assignment, built: bool = False) -> None:
+    """The assignment's source notebook is there (and, if ``built``, the student notebook) and its hidden tests collect."""
+    if not assignment.solution_notebook.is_file():
+        raise UserError(f"{assignment.solution_notebook} is missing; put the source notebook of {assignment.name} there "
+                        f"(its name is `notebook` in grader/{assignment.name}/assignment.toml)")
+    if built and not assignment.exercise_notebook.is_file():
+        raise UserError(f"{assignment.exercise_notebook} is missing; run `vlcourse build {assignment.name}` first")
+    from vlcourse.grading.plugin import collect_graded_tests
+
+    try:
+        collect_graded_tests(assignment.grader_dir)
+    except Exception:  # noqa: BLE001 - pytest reports usage and collection errors several ways
+        raise UserError(f"the hidden tests in {assignment.grader_dir} do not collect (a syntax or import error, or a test "
+                        f"without @pytest.mark.grade); run `python -m pytest --collect-only {assignment.grader_dir}` to see why") from None
