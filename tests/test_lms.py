@@ -130,12 +130,15 @@ def test_canvas_unpacked_folder_reads_the_same(toy, tmp_path):
     assert (folder / "dorathea_104_5004_work.zip").exists()  # the download itself is left alone
 
 
-def test_canvas_same_name_twice_keeps_both_students(toy, tmp_path):
+def test_canvas_same_name_twice_keeps_both_students_and_links_are_not_followed(toy, tmp_path):
     (tmp_path / "dl").mkdir()
     for user in ("7", "8"):
         (tmp_path / "dl" / f"leemin_{user}_90{user}_toy.ipynb").write_text(notebook_text(toy, "correct"))
+    (tmp_path / "secret.txt").write_text("grader's secret")
+    (tmp_path / "dl" / "leemin_7_950_secret.txt").symlink_to(tmp_path / "secret.txt")
     intake = read_submissions(tmp_path / "dl", "00_toy", tmp_path / "staging")
     assert sorted(intake.hand_ins) == ["leemin_7", "leemin_8"]
+    assert not (intake.hand_ins["leemin_7"].folder / "secret.txt").exists()
 
 
 # --- Moodle ----------------------------------------------------------------------------------------

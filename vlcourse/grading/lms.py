@@ -74,7 +74,8 @@ LAYOUT_NAMES = {"canvas": "Canvas bulk download", "moodle": "Moodle download", "
 
 
 def visible_entries(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if not p.name.startswith(".") and p.name not in JUNK)
+    """The entries of a download worth reading: no hidden files, archiver junk or symbolic links."""
+    return sorted(p for p in folder.iterdir() if not p.name.startswith(".") and p.name not in JUNK and not p.is_symlink())
 
 
 def detect_layout(folder: Path) -> str:
