@@ -278,3 +278,14 @@ def test_student_zip_does_not_overwrite_loose_files(tmp_path):
     assert (folder / "toy.ipynb").read_text() == "loose" and (folder / "extra.txt").exists()
     assert not (folder / "hand_in.zip").exists()
     assert any("kept the loose copies of toy.ipynb" in n for n in notes)
+
+
+def test_nbgrader_submitted_timestamp_is_the_hand_in_time(toy, tmp_path):
+    folder = tmp_path / "course" / "submitted" / "ada" / "00_toy"
+    folder.mkdir(parents=True)
+    (folder / "toy.ipynb").write_text(notebook_text(toy, "correct"))
+    (folder / "timestamp.txt").write_text("2026-03-02 08:15:00.123456 UTC\n")
+    intake = read_submissions(tmp_path / "course", "00_toy", tmp_path / "staging")
+    assert intake.hand_ins["ada"].handed_in == parse_time("2026-03-02T08:15:00.123456+00:00")
+    late = assess(DuePolicy(parse_time("2026-03-01T23:59:00Z"), penalty_per_day=0.1), intake.hand_ins["ada"].handed_in)
+    assert (late.late, late.days_late, late.penalty) == (True, 1, pytest.approx(0.1))
