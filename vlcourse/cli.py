@@ -126,7 +126,8 @@ def cmd_grade(args) -> int:
 
         export_to_gradebook(assignment.name, assignment.notebook, result.max_scores, result.results, args.gradebook)
         print(f"exported to nbgrader's gradebook {args.gradebook}")
-    print(f"\nwrote {Path(args.out) / 'grades.csv'} and {Path(args.out) / 'feedback'}/")
+    out = Path(args.out)
+    print(f"\nwrote {out / 'grades.csv'}, {out / 'feedback'}/ (a page per student) and {out / 'report.html'} (the class report)")
     if result.lms_file:
         print(f"wrote {result.lms_file}: import it into the LMS the submissions came from")
     return 0
