@@ -85,15 +85,34 @@ def check_n(choices: int, config: ServeConfig) -> None:
 
 
 class Choice:
-    """One choice being decoded, seen from the event loop: a queue of engine events."""
+    """One choice being decoded, seen from the event loop: a queue of engine events.
 
-    def __init__(self, engine: Engine, ids: list[int], params: SamplingParams, loop: asyncio.AbstractEventLoop):
+    A streamed choice gets each token as it comes; otherwise the engine thread keeps the tokens and
+    hands them over once, at the end: every hand-over wakes the event loop and passes the GIL
+    between threads, which would cost more than decoding a token of these small models.
+    """
+
+    def __init__(self, engine: Engine, ids: list[int], params: SamplingParams, loop: asyncio.AbstractEventLoop,
+                 stream: bool = False):
         self.queue: asyncio.Queue = asyncio.Queue()
-        sink = lambda event: loop.call_soon_threadsafe(self.queue.put_nowait, event)  # noqa: E731
+        if stream:
+            sink = lambda event: loop.call_soon_threadsafe(self.queue.put_nowait, event)  # noqa: E731
+        else:
+            kept: list = []
+
+            def sink(event) -> None:  # runs in the engine thread
+                kept.append(event)
+                if isinstance(event, (Finished, Failed)):
+                    loop.call_soon_threadsafe(self._deliver, list(kept))
+
         self.prompt_tokens = len(ids)
         self.seq = engine.submit(Sequence(ids, params, sink)) if params.max_tokens > 0 else None
         if self.seq is None:
             self.queue.put_nowait(Finished("length", 0))
+
+    def _deliver(self, events: list) -> None:
+        for event in events:
+            self.queue.put_nowait(event)
 
     async def events(self) -> AsyncIterator[TokenEvent | Finished]:
         while True:
@@ -203,7 +222,7 @@ def create_app(engines: dict[str, Engine], config: ServeConfig) -> FastAPI:
             raise APIError(400, "echo with logprobs is not available when streaming; set stream=false", "echo")
         loop = asyncio.get_running_loop()
         plan = [(p, j) for p in range(len(prompts)) for j in range(request.n)]
-        choices = [Choice(engine, prompts[p], _seeded(params, j), loop) for p, j in plan]
+        choices = [Choice(engine, prompts[p], _seeded(params, j), loop, request.stream) for p, j in plan]
         meta = {"id": f"cmpl-{uuid.uuid4().hex}", "object": "text_completion", "created": int(time.time()),
                 "model": request.model}
         if request.stream:
@@ -220,7 +239,7 @@ def create_app(engines: dict[str, Engine], config: ServeConfig) -> FastAPI:
         top = (request.top_logprobs or 0) if request.logprobs else None
         params = sampling(request, max_tokens, config, top)
         loop = asyncio.get_running_loop()
-        choices = [Choice(engine, ids, _seeded(params, j), loop) for j in range(request.n)]
+        choices = [Choice(engine, ids, _seeded(params, j), loop, request.stream) for j in range(request.n)]
         meta = {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion", "created": int(time.time()),
                 "model": request.model}
         if request.stream:

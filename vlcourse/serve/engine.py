@@ -252,16 +252,20 @@ class Engine:
         logps = torch.log_softmax(logits, dim=-1)  # (B, V)
         self.stats.steps += 1
         self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
-        still = []
+        tokens = logits.argmax(dim=-1)  # (B,): greedy choices, replaced below where a choice samples
         for i, seq in enumerate(batch):
-            token = choose(logits[i], seq.params, seq.generator)
+            if seq.params.temperature != 0:
+                tokens[i] = choose(logits[i], seq.params, seq.generator)
+        chosen = logps.gather(1, tokens[:, None])[:, 0].tolist()  # (B,) log-probabilities of the choices
+        still = []
+        for i, (seq, token) in enumerate(zip(batch, tokens.tolist())):
             seq.ids.append(token)
             self.stats.tokens += 1
-            event = TokenEvent("", self.served.token_text(token), float(logps[i, token]))
+            text = self.served.token_text(token)
+            event = TokenEvent(text, text, chosen[i])
             if seq.params.logprobs:
                 top = torch.topk(logps[i], min(seq.params.logprobs, logps.size(-1)))
                 event.top = {self.served.token_text(t): float(v) for v, t in zip(top.values, top.indices)}
-            event.text = event.token
             done = advance(seq, event)
             if done is None:
                 still.append(seq)
