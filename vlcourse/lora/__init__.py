@@ -14,8 +14,13 @@ Everything is importable from ``vlcourse.lora``; reading order, file by file:
 * ``inject`` (students write it; withheld while grading): :func:`inject_lora`, :func:`count_parameters`.
 * ``adapter``: :func:`adapter_state_dict`, :func:`save_adapter`, :func:`load_adapter`,
   :func:`read_adapter`, :func:`merge_lora`, :func:`unmerge_lora`, :func:`merge_and_unload`.
-* ``train``: :func:`adaptation_data` (the new text), :func:`run_adaptation`, :func:`rank_sweep`,
-  :func:`summarize`, :func:`format_table`, :func:`forward_seconds`, :func:`export_reference_adapter`.
+* ``train``: :func:`adaptation_data` (the new text), :func:`captions_data` (a second one),
+  :func:`run_adaptation`, :func:`rank_sweep`, :func:`summarize`, :func:`format_table`,
+  :func:`forward_seconds`, the reference adapter (:func:`train_reference_adapter`,
+  :func:`load_reference_adapter`, :func:`export_reference_adapter`).
+* ``probes``: helpers the hidden tests run inside the student's process.
+
+Train the shipped reference adapter with ``python -m vlcourse.lora``.
 
 While a submission is graded, ``layer.py`` and ``inject.py`` are empty files: the star imports below
 then bring nothing, and the rest of the package works with the student's class and functions passed in.
@@ -41,8 +46,11 @@ from vlcourse.lora.train import (
     AdaptResult,
     adapt,
     adaptation_data,
+    captions_data,
+    export_reference_adapter,
     format_table,
     forward_seconds,
+    load_reference_adapter,
     rank_sweep,
     restrict_to_vocabulary,
     run_adaptation,
