@@ -215,8 +215,9 @@ def test_tiny_checkpoint_beats_chance():
     model, tokenizer, _ = clip.load_reference("tiny")
     images, labels, vocab = clip.zero_shot_data("heldout", 200)
     feats = clip.encode_images(model, images)
-    for attr, chance in (("shape", 1 / 5), ("color", 1 / 6)):
+    # 500 CPU steps learn colour and size; shape stays near chance (see CLIP_SHAPES in vlcourse/clip/train.py).
+    for attr, chance in (("color", 1 / 6), ("size", 1 / 2)):
         acc = clip.zero_shot_accuracy(model, tokenizer, images, labels[attr], vocab[attr],
                                       clip.shape_templates(attr, vocab), image_features=feats)
         assert acc > chance + 0.2, f"zero-shot {attr} accuracy {acc:.2f} vs chance {chance:.2f}"
-    assert entry.metrics["zero_shot_color"] > 0.4 and entry.metrics["image_to_text_R@5"] > 0.1
+    assert entry.metrics["zero_shot_color"] > 0.9 and entry.metrics["image_to_text_R@5"] > 0.5
