@@ -368,3 +368,41 @@ def test_against_peft_other_ranks(r, alpha):
     _, _, ours, theirs = peft_twin(r=r, alpha=alpha, seed=r)
     idx = tokens(seed=r)
     torch.testing.assert_close(ours(idx)[0], theirs(idx)[0], rtol=1e-12, atol=1e-12)
+
+
+# --- the new texts and the shipped reference adapter -------------------------------------------------
+
+
+def test_adaptation_texts_use_the_base_vocabulary():
+    from vlcourse.gpt import load_reference
+    from vlcourse.lora import adaptation_data, captions_data
+
+    _, tokenizer, _ = load_reference("tiny")
+    train_ids, val_ids, text = adaptation_data(tokenizer)
+    assert set(text) <= set(tokenizer.chars) and len(text) > 300_000
+    assert len(train_ids) + len(val_ids) == len(text) and train_ids.dtype == torch.long
+    assert "the expression" in text.lower()
+    cap_train, cap_val, captions = captions_data(tokenizer, num_samples=200)
+    assert set(captions) <= set(tokenizer.chars) and captions.count("\n") == 200
+    assert len(cap_train) + len(cap_val) == len(captions)
+
+
+def test_reference_adapter_loads_and_lowers_the_loss(tmp_path):
+    from vlcourse.checkpoints import checkpoint_path
+    from vlcourse.gpt import load_reference
+    from vlcourse.gpt.train import estimate_loss
+    from vlcourse.lora import adaptation_data, export_reference_adapter, load_reference_adapter
+    from vlcourse.lora.train import REFERENCE_ADAPTER, REFERENCE_CONFIG
+
+    assert checkpoint_path(REFERENCE_ADAPTER).stat().st_size < 30_000
+    base, tokenizer, _ = load_reference("tiny")
+    _, val_ids, _ = adaptation_data(tokenizer)
+    adapted = inject_lora(copy.deepcopy(base), REFERENCE_CONFIG.target_modules, REFERENCE_CONFIG.r, REFERENCE_CONFIG.alpha)
+    load_reference_adapter(adapted)
+    losses = [estimate_loss(m.eval(), val_ids, 64, 16, 4, seed=3) for m in (base, adapted)]
+    assert losses[1] < losses[0] - 0.4, losses  # 2.75 -> 2.11 over 20 batches when it was trained
+    exported = export_reference_adapter(tmp_path / "adapter.safetensors")
+    other = inject_lora(copy.deepcopy(base), REFERENCE_CONFIG.target_modules, REFERENCE_CONFIG.r, REFERENCE_CONFIG.alpha)
+    assert load_adapter(other, exported) == REFERENCE_CONFIG
+    idx = torch.tensor([tokenizer.encode("The expression is")])
+    torch.testing.assert_close(other(idx)[0], adapted(idx)[0])

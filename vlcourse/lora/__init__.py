@@ -51,8 +51,11 @@ from vlcourse.lora.train import (
     format_table,
     forward_seconds,
     load_reference_adapter,
+    PRESETS,
     rank_sweep,
     restrict_to_vocabulary,
     run_adaptation,
     summarize,
+    train_reference,
+    train_reference_adapter,
 )

@@ -250,6 +250,16 @@ def train_reference_adapter(folder=None, steps: int = 300):
                            command="python -m vlcourse.lora", metrics=metrics, folder=folder)
 
 
+PRESETS = {"tiny": 300}  # steps of the reference adapter's run (2 CPU cores, about a minute)
+
+
+def train_reference(preset: str = "tiny", folder=None):
+    """``vlcourse train``'s entry point: :func:`train_reference_adapter` with a preset's steps."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r} for lora; choose one of {sorted(PRESETS)}")
+    return train_reference_adapter(folder, steps=PRESETS[preset])
+
+
 def load_reference_adapter(model: nn.Module, folder=None) -> LoRAConfig:
     """Load the reference adapter's weights into ``model`` (injected with :data:`REFERENCE_CONFIG`)."""
     from vlcourse.checkpoints import load_checkpoint
