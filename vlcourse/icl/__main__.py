@@ -1,0 +1,3 @@
+from vlcourse.icl.train import main
+
+main()

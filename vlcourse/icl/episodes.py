@@ -1,0 +1,227 @@
+"""Synthetic few-shot episodes in which in-context learning can emerge (Chan et al. 2022; Kirsch et al. 2022).
+
+**Classification episodes.** Each episode draws its own task: an attribute of a shape description
+(its colour or its shape) and a mapping from that attribute's four values to four labels. The
+labels are
+
+* *real*: the value's own name (``red circle -> red``),
+* *flipped*: the names, permuted so that none keeps its own (``red circle -> blue``), as in
+  Wei et al. (2023, "Larger language models do in-context learning differently"),
+* *nonsense*: made-up words (``red circle -> dax``), as in Frozen's fast binding of "dax"
+  and "blicket" (Tsimpoukelli et al. 2021).
+
+Since the mapping changes from episode to episode, the only way to predict a label is to read it
+off the examples earlier in the same episode: learning in context. With ``num_tasks`` set, episodes
+draw from a fixed pool of that many tasks instead, and a model can also simply memorise them: Kirsch
+et al. (2022, "General-Purpose In-Context Learning by Meta-Learning Transformers") find a transition
+from memorisation to in-context learning as the number of distinct tasks grows.
+
+**Arithmetic.** Sums of four digits, written either directly (``3+8+6+2=19``) or with a chain of
+thought (Wei et al. 2022, "Chain-of-Thought Prompting Elicits Reasoning in Large Language Models")
+that adds one number at a time (``3+8+6+2: 3+8=11, 11+6=17, 17+2=19``). A fifth of all
+digit tuples never appear in training; measured on those, the direct answer needs the whole sum in
+one step, the chain only one small addition per step.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+COLORS = ("red", "green", "blue", "yellow")
+SHAPES = ("circle", "square", "triangle", "star")
+NONSENSE = ("dax", "blicket", "wug", "fep", "toma", "zup", "kiki", "gazzer")
+ATTRIBUTES = {"color": COLORS, "shape": SHAPES}
+LABEL_KINDS = ("real", "flipped", "nonsense")
+WORDS = COLORS + SHAPES + NONSENSE + ("so",)
+# Each description with its arrow is one token: a label then directly follows the token that names
+# its input, the pattern an induction head copies from (Olsson et al. 2022, "In-context Learning and
+# Induction Heads"); which attribute decides must still be read off the examples.
+PHRASES = tuple(f"{c} {s} ->" for c in COLORS for s in SHAPES)
+OPERANDS = 4  # digits per sum
+HELD_OUT_FRACTION = 0.2
+
+
+@dataclass(frozen=True)
+class Task:
+    """One classification task: which attribute decides, and the label of each of its values."""
+
+    attribute: str
+    kind: str
+    labels: tuple[str, ...]  # labels[i] is the label of ATTRIBUTES[attribute][i]
+
+    def label(self, description: tuple[str, str]) -> str:
+        color, shape = description
+        value = color if self.attribute == "color" else shape
+        return self.labels[ATTRIBUTES[self.attribute].index(value)]
+
+
+def random_task(rng: random.Random, kind: str | None = None, weights: tuple[float, ...] = (1.0, 1.0, 1.0)) -> Task:
+    """A fresh task: attribute at random, label kind at random with ``weights`` over :data:`LABEL_KINDS`
+    (or the given kind), labels drawn as above."""
+    attribute = rng.choice(tuple(ATTRIBUTES))
+    kind = kind or rng.choices(LABEL_KINDS, weights)[0]
+    values = ATTRIBUTES[attribute]
+    if kind == "real":
+        labels = values
+    elif kind == "flipped":
+        labels = derangement(values, rng)
+    elif kind == "nonsense":
+        labels = tuple(rng.sample(NONSENSE, len(values)))
+    else:
+        raise ValueError(f"kind must be one of {LABEL_KINDS}, got {kind!r}")
+    return Task(attribute, kind, tuple(labels))
+
+
+def derangement(values: tuple[str, ...], rng: random.Random) -> tuple[str, ...]:
+    """A random permutation of ``values`` in which no value keeps its place."""
+    while True:
+        shuffled = rng.sample(values, len(values))
+        if all(a != b for a, b in zip(values, shuffled)):
+            return tuple(shuffled)
+
+
+def task_pool(num_tasks: int, seed: int = 0) -> list[Task]:
+    """A fixed pool of ``num_tasks`` tasks (the finite task distributions of Kirsch et al.)."""
+    rng = random.Random(seed)
+    return [random_task(rng) for _ in range(num_tasks)]
+
+
+def random_description(rng: random.Random) -> tuple[str, str]:
+    return rng.choice(COLORS), rng.choice(SHAPES)
+
+
+def shot_line(description: tuple[str, str], label: str) -> tuple[str, str]:
+    """One example as (the part to read, the part to predict): ``("red circle ->", " dax\\n")``."""
+    return f"{' '.join(description)} ->", f" {label}\n"
+
+
+def classification_episode(task: Task, lines: int, rng: random.Random, distinct: int | None = None) -> list[tuple[str, bool]]:
+    """``lines`` labelled examples of ``task`` as text segments, each marked whether a model should learn to predict it.
+
+    ``distinct``: draw the inputs from only this many descriptions, so that they recur within the
+    episode (bursty, as Chan et al. 2022 find in-context learning needs: a recurring input's label
+    can be copied from its earlier occurrence, which is how the copying circuit gets started).
+    """
+    pool = [random_description(rng) for _ in range(distinct)] if distinct else None
+    segments = []
+    for _ in range(lines):
+        description = rng.choice(pool) if pool else random_description(rng)
+        read, predict = shot_line(description, task.label(description))
+        segments += [(read, False), (predict, True)]
+    return segments
+
+
+def few_shot_prompt(task: Task, shots: int, rng: random.Random) -> tuple[str, str]:
+    """A prompt of ``shots`` examples then a query, and the query's correct label."""
+    text = "".join(r + p for r, p in (shot_line(d, task.label(d)) for d in (random_description(rng) for _ in range(shots))))
+    query = random_description(rng)
+    return text + f"{' '.join(query)} ->", task.label(query)
+
+
+# --- arithmetic ---------------------------------------------------------------------------------------
+def digit_tuples(split: str, seed: int = 1234) -> list[tuple[int, ...]]:
+    """All four-digit tuples of one split: ``"train"`` (80 %) or ``"heldout"`` (20 %, never trained on)."""
+    rng = random.Random(seed)
+    everything = [tuple(int(c) for c in f"{n:0{OPERANDS}d}") for n in range(10 ** OPERANDS)]
+    rng.shuffle(everything)
+    cut = int(len(everything) * HELD_OUT_FRACTION)
+    if split == "heldout":
+        return everything[:cut]
+    if split == "train":
+        return everything[cut:]
+    raise ValueError(f"split must be 'train' or 'heldout', got {split!r}")
+
+
+def sum_problem(digits: tuple[int, ...]) -> str:
+    return "+".join(str(d) for d in digits)
+
+
+def chain_of_thought(digits: tuple[int, ...]) -> str:
+    """``"3+8=11, 11+6=17, ..."``: one addition per step, each starting from the last result."""
+    steps, total = [], digits[0]
+    for d in digits[1:]:
+        steps.append(f"{total}+{d}={total + d}")
+        total += d
+    return ", ".join(steps)
+
+
+def arithmetic_line(digits: tuple[int, ...], cot: bool) -> list[tuple[str, bool]]:
+    """One problem as segments: the question (not learnt) and the answer, direct or with a chain."""
+    if cot:
+        return [(sum_problem(digits) + ":", False), (" " + chain_of_thought(digits) + "\n", True)]
+    return [(sum_problem(digits) + "=", False), (f"{sum(digits)}\n", True)]
+
+
+def arithmetic_prompt(digits: tuple[int, ...], cot: bool) -> str:
+    return sum_problem(digits) + (":" if cot else "=")
+
+
+def final_number(text: str) -> int | None:
+    """The answer in a completion: the number after the last ``=`` of its first line (or the line itself)."""
+    line = text.split("\n")[0]
+    tail = line.rsplit("=", 1)[-1].strip()
+    return int(tail) if tail.isdigit() else None
+
+
+@dataclass
+class EpisodeConfig:
+    """The training distribution.
+
+    Attributes:
+        lines: labelled examples per classification episode (its shots range from 0 to lines - 1).
+        arithmetic_fraction: share of sequences that are arithmetic problems.
+        cot_fraction: share of arithmetic problems written with a chain of thought.
+        num_tasks: None for a fresh task per episode; an int for a fixed pool of that many tasks.
+        task_seed: seed of the pool.
+        bursty_fraction: share of classification episodes whose inputs come from only
+            ``bursty_inputs`` descriptions (see :func:`classification_episode`).
+        label_weights: how often each label kind (real, flipped, nonsense) is drawn. Real labels can
+            be answered from the words alone, without reading the examples' labels; fewer of them
+            push the model towards reading the context.
+    """
+
+    lines: int = 12
+    arithmetic_fraction: float = 0.3
+    cot_fraction: float = 0.5
+    num_tasks: int | None = None
+    task_seed: int = 0
+    label_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    bursty_fraction: float = 0.0
+    bursty_inputs: int = 4
+
+    def __post_init__(self):
+        if self.lines < 2:
+            raise ValueError(f"lines must be >= 2 (an example and a query), got {self.lines}")
+        for name in ("arithmetic_fraction", "cot_fraction", "bursty_fraction"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} is a fraction in [0, 1], got {getattr(self, name)}")
+        if self.num_tasks is not None and self.num_tasks < 1:
+            raise ValueError(f"num_tasks must be >= 1 or None (a fresh task per episode), got {self.num_tasks}")
+
+
+class EpisodeSampler:
+    """Draws training sequences (as marked text segments) from an :class:`EpisodeConfig`."""
+
+    def __init__(self, cfg: EpisodeConfig, seed: int = 0):
+        self.cfg = cfg
+        self.rng = random.Random(seed)
+        self.pool = task_pool(cfg.num_tasks, cfg.task_seed) if cfg.num_tasks else None
+        self.train_digits = digit_tuples("train")
+
+    def task(self) -> Task:
+        return self.rng.choice(self.pool) if self.pool else random_task(self.rng, weights=self.cfg.label_weights)
+
+    def sequence(self, max_chars: int) -> list[tuple[str, bool]]:
+        """One training sequence: a classification episode, or arithmetic lines up to ``max_chars``."""
+        if self.rng.random() >= self.cfg.arithmetic_fraction:
+            bursty = self.rng.random() < self.cfg.bursty_fraction
+            return classification_episode(self.task(), self.cfg.lines, self.rng, self.cfg.bursty_inputs if bursty else None)
+        segments, length = [], 0
+        while True:
+            line = arithmetic_line(self.rng.choice(self.train_digits), self.rng.random() < self.cfg.cot_fraction)
+            size = sum(len(t) for t, _ in line)
+            if segments and length + size > max_chars:
+                return segments
+            segments += line
+            length += size
