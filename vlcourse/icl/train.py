@@ -248,7 +248,7 @@ def tasks_sweep(counts: list[int], steps: int, n: int = 300) -> dict:
     base = PRESETS["tiny"]
     results = {}
     for count in counts:
-        preset = dataclasses.replace(base, train=dataclasses.replace(base.train, steps=steps),
+        preset = dataclasses.replace(base, train=dataclasses.replace(base.train, steps=steps), finetune=None,
                                      episodes=dataclasses.replace(base.episodes, num_tasks=count or None,
                                                                   arithmetic_fraction=0.0))
         trained = train_icl(preset)
