@@ -12,6 +12,7 @@ Each module holds the few functions one lecture section needs, where no assignme
 * ``binding``: Frozen-style fast binding of new words ("dax", "blicket") within one input.
 * ``emergence``: exact match versus per-token accuracy; self-consistency voting.
 * ``adaptation``: a PGN-style prompt generator (input-dependent prompts for a frozen model).
+* ``plots``: box-and-arrow diagrams and image grids with captions for the slides.
 
 Everything runs in seconds on a CPU; nothing downloads.
 """

@@ -52,6 +52,9 @@ class NoisyPairs:
     canonical: list[str]
     labels: dict[str, Tensor]
 
+    def __len__(self) -> int:
+        return len(self.texts)
+
     @property
     def is_clean(self) -> Tensor:
         """(N,) bool: the pair's text truly describes its image."""
