@@ -205,13 +205,16 @@ def evaluate_clip(model: nn.Module, tokenizer, num: int = 500, classifier_fn: Ca
 def lit_experiment(
     image_tower_from: nn.Module, name: str = "vlc-clip-tiny", num_pairs: int = 500, steps: int = 200,
     batch_size: int = 64, lr: float = 2e-3, loss_fn: LossFn | None = None, seed: int = 0, num_eval: int = 300,
-    progress: bool = False,
+    progress: bool = False, classifier_fn: Callable | None = None,
 ) -> dict[str, dict]:
     """LiT (Zhai et al. 2022, "LiT: Zero-Shot Transfer with Locked-image text Tuning") on few pairs.
 
     Two runs on the same ``num_pairs`` training pairs and schedule: ``"lit"`` copies the image tower of
     ``image_tower_from`` and locks it (open_clip's ``lock_image_tower``), training a fresh text tower;
     ``"scratch"`` trains both towers from random weights.
+
+    ``loss_fn`` and ``classifier_fn`` (the zero-shot classifier of the evaluation) default to the
+    reference ones.
 
     Returns:
         ``{"lit": metrics, "scratch": metrics}`` with :func:`evaluate_clip`'s metrics and the
@@ -227,7 +230,7 @@ def lit_experiment(
             model.visual.load_state_dict(copy.deepcopy(image_tower_from.visual.state_dict()))
             model.lock_image_tower(unlocked_groups=0, freeze_bn_stats=False)
         history = train_clip(model, tokenizer, images, captions, cfg, batch_size, loss_fn=loss_fn, seed=seed, desc=run)
-        metrics = evaluate_clip(model, tokenizer, num_eval)
+        metrics = evaluate_clip(model, tokenizer, num_eval, classifier_fn)
         metrics["trainable_params"] = sum(p.numel() for p in model.parameters() if p.requires_grad)
         metrics["final_loss"] = round(sum(history["loss"][-10:]) / len(history["loss"][-10:]), 4)
         results[run] = metrics

@@ -41,6 +41,7 @@ from vlcourse.clipcap.train import (
     ClipCapPreset,
     caption_data,
     caption_gpt_config,
+    caption_stream,
     checkpoint_name,
     clipcap_step,
     evaluate_captions,

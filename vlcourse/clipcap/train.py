@@ -35,10 +35,10 @@ from vlcourse.gpt import GPT, GPTConfig
 from vlcourse.training import TrainConfig, learning_rate
 
 __all__ = [
-    "CAPTION_LENGTH", "MAPPER_KINDS", "CaptionData", "ClipCapPreset", "PRESETS", "caption_data", "caption_gpt_config", "train_caption_gpt",
+    "CAPTION_LENGTH", "MAPPER_KINDS", "CaptionData", "ClipCapPreset", "PRESETS", "caption_data", "caption_gpt_config", "caption_stream", "stream_windows", "train_caption_gpt",
     "reference_mapper", "reference_clipcap", "reference_generate", "train_mapper", "clipcap_step",
     "evaluate_captions", "score_captions", "nearest_caption_baseline", "random_caption_baseline", "checkpoint_name",
-    "train_reference", "load_caption_gpt", "load_mapper", "load_reference", "main",
+    "train_reference", "train_reference_mappers", "load_caption_gpt", "load_mapper", "load_reference", "main",
 ]
 
 MAPPER_KINDS = ("mlp", "transformer")
@@ -107,10 +107,10 @@ PRESETS: dict[str, ClipCapPreset] = {
         gpt_train=TrainConfig(steps=400, lr=3e-3, min_lr=3e-4, warmup_steps=30, weight_decay=0.1, progress=True),
         gpt_batch_size=64,
         mapper=MapperConfig(prefix_length=4, clip_length=4, num_layers=2, num_heads=4),
-        mapper_train=TrainConfig(steps=400, lr=3e-3, min_lr=3e-4, warmup_steps=30, weight_decay=0.0, progress=True),
+        mapper_train=TrainConfig(steps=200, lr=3e-3, min_lr=3e-4, warmup_steps=20, weight_decay=0.0, progress=True),
         mapper_batch_size=64,
         num_train=5000,
-        description="caption GPT 2 x 64 (word tokens), mappers to a 4-token prefix, 400 steps each: minutes on 2 CPU cores",
+        description="caption GPT 2 x 64 (word tokens), mappers to a 4-token prefix, 400 + 200 + 200 steps: minutes on 2 CPU cores",
     ),
     "gpu": ClipCapPreset(
         gpt=GPTConfig(vocab_size=64, block_size=32, n_layer=6, n_head=8, n_embd=256),
@@ -169,25 +169,41 @@ def caption_gpt_config(preset: ClipCapPreset, tokenizer: CaptionTokenizer) -> GP
     return dataclasses.replace(preset.gpt, vocab_size=tokenizer.vocab_size)
 
 
-def train_caption_gpt(gpt: GPT, tokens: torch.Tensor, cfg: TrainConfig, batch_size: int, seed: int = 0) -> list[float]:
-    """Train the course's GPT as a language model of captions: ``<bos> words <eos>``, padding ignored.
+def caption_stream(tokenizer: CaptionTokenizer, captions: list[str]) -> torch.Tensor:
+    """All captions as one token stream, each followed by its end token: ``w w w <eos> w w <eos> ...`` (1-D int64).
 
-    Args:
-        tokens: (N, T) from ``CaptionTokenizer.batch(captions, T, bos=True)``.
+    The caption GPT learns from random windows of this stream (as GPT-2 learns from windows of web
+    text), so it sees captions start at every position. ClipCap then puts a caption after a prefix of
+    P vectors; a GPT that had only seen captions start at position 1 would meet its words at positions
+    it never saw them at, and no prefix could make up for it.
+    """
+    ids = []
+    for caption in captions:
+        ids += tokenizer.encode(caption) + [tokenizer.eos_id]
+    return torch.tensor(ids, dtype=torch.long)
+
+
+def stream_windows(stream: torch.Tensor, idx: torch.Tensor, length: int) -> torch.Tensor:
+    """Windows ``stream[i : i + length]`` for each start ``i`` in ``idx``: (len(idx), length)."""
+    return stream[idx.view(-1, 1) + torch.arange(length).view(1, -1)]  # (B, length)
+
+
+def train_caption_gpt(gpt: GPT, stream: torch.Tensor, cfg: TrainConfig, batch_size: int, seed: int = 0) -> list[float]:
+    """Train the course's GPT as a language model of captions on random windows of a :func:`caption_stream`.
 
     Returns:
         The training loss per step.
     """
     optimizer = torch.optim.AdamW(gpt.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
     generator = torch.Generator().manual_seed(seed)
+    T = gpt.config.block_size
     losses = []
     for step in tqdm(range(cfg.steps), desc="caption gpt", disable=not cfg.progress, leave=False):
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, cfg)
         gpt.train()
-        batch = tokens[torch.randint(len(tokens), (batch_size,), generator=generator)]  # (B, T)
-        logits, _ = gpt(batch[:, :-1])  # (B, T - 1, V)
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch[:, 1:].reshape(-1), ignore_index=0)
+        batch = stream_windows(stream, torch.randint(len(stream) - T - 1, (batch_size,), generator=generator), T + 1)
+        _, loss = gpt(batch[:, :-1], batch[:, 1:])  # (B, T) inputs, next tokens as targets
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -310,22 +326,29 @@ def train_reference(preset: str = "tiny", folder=None) -> CheckpointEntry:
 
     torch.manual_seed(p.seed)
     gpt = GPT(caption_gpt_config(p, tokenizer))
-    bos_tokens, _ = tokenizer.batch(train.captions, CAPTION_LENGTH + 1, bos=True)
     start = time.perf_counter()
-    losses = train_caption_gpt(gpt, bos_tokens, p.gpt_train, p.gpt_batch_size, p.seed)
+    losses = train_caption_gpt(gpt, caption_stream(tokenizer, train.captions), p.gpt_train, p.gpt_batch_size, p.seed)
     gpt.eval()
     with torch.no_grad():
-        val_tokens, _ = tokenizer.batch(val.captions, CAPTION_LENGTH + 1, bos=True)
-        logits, _ = gpt(val_tokens[:, :-1])
-        val_loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), val_tokens[:, 1:].reshape(-1), ignore_index=0).item()
+        val_stream = caption_stream(tokenizer, val.captions)
+        T = gpt.config.block_size
+        windows = stream_windows(val_stream, torch.arange(0, len(val_stream) - T - 1, T), T + 1)
+        val_loss = gpt(windows[:, :-1], windows[:, 1:])[1].item()
     state = {k: v for k, v in gpt.state_dict().items() if k != "lm_head.weight"}  # tied to wte
     save_checkpoint(checkpoint_name("gpt", preset), state, preset=preset, folder=folder, command=command,
                     config={"model": asdict(gpt.config), "train": asdict(p.gpt_train), "batch_size": p.gpt_batch_size,
                             "words": tokenizer.itos[3:], "num_train": p.num_train, "seed": p.seed},
                     metrics={"train_loss": round(sum(losses[-20:]) / 20, 4), "val_loss": round(val_loss, 4),
                              "train_seconds": round(time.perf_counter() - start, 1)})
-    lm = GPTCaptionLM(gpt)
-    mapper_cfg = dataclasses.replace(p.mapper, clip_dim=train.features.shape[1], lm_dim=gpt.config.n_embd)
+    return train_reference_mappers(preset, GPTCaptionLM(gpt), train, val, folder)
+
+
+def train_reference_mappers(preset: str, lm: GPTCaptionLM, train: CaptionData, val: CaptionData, folder=None) -> CheckpointEntry:
+    """Train and save both reference mappers of a preset around a (frozen) caption GPT."""
+    p = PRESETS[preset]
+    tokenizer = CaptionTokenizer()
+    command = f"python -m vlcourse.clipcap --preset {preset}"
+    mapper_cfg = dataclasses.replace(p.mapper, clip_dim=train.features.shape[1], lm_dim=lm.embed_dim)
     entry = None
     for kind in MAPPER_KINDS:
         torch.manual_seed(p.seed)
