@@ -25,13 +25,13 @@ DEMO_SECONDS = {}  # demo name -> seconds, printed at the end (lectures/README.m
 print("budget:", current_budget())
 """),
 ("md", "slide", r"""
-## What you should be able to do after the two lectures
+## Learning outcomes: after the two lectures you can
 
-1. Present and explain the key recent works in large-scale vision-language learning.
-2. Say what older and newer vision-language methods share with self-supervised learning, and where they differ.
-3. Describe in-context learning, and how it is measured.
-4. Read a paper that joins a pretrained language model to visual inputs and judge its claims.
-5. Call large language models through an API from your own code.
+1. present and explain the key recent works in large-scale vision-language learning;
+2. say what older and newer vision-language methods share with self-supervised learning, and where they differ;
+3. describe in-context learning, and how it is measured;
+4. read a paper that joins a pretrained language model to visual inputs and judge its claims;
+5. call large language models through an API from your own code.
 """),
 ("md", "subslide", r"""
 ## The map

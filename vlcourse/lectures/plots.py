@@ -30,21 +30,24 @@ def flow_diagram(steps: Sequence[str], title: str = "", frozen: Sequence[int] = 
     return fig
 
 
-def image_text_grid(images: Tensor, texts: Sequence[str], ncols: int = 6, title: str = ""):
-    """Images (N, 3, H, W) floats in [0, 1] with a short wrapped text under each. Returns a ``Figure``."""
+def image_text_grid(images: Tensor, texts: Sequence[str], ncols: int = 6, title: str = "", max_lines: int = 3,
+                    width: int = 22):
+    """Images (N, 3, H, W) floats in [0, 1], each titled with its text wrapped at ``width`` characters
+    (at most ``max_lines`` lines per paragraph of the text). Returns a ``Figure``."""
     import textwrap
 
     from matplotlib.figure import Figure
 
     n = len(texts)
     nrows = (n + ncols - 1) // ncols
-    fig = Figure(figsize=(1.9 * ncols, 2.3 * nrows), layout="constrained")
+    fig = Figure(figsize=(1.9 * ncols * width / 22, (1.6 + 0.22 * max_lines) * nrows), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False)
     for k, ax in enumerate(axes.flat):
         ax.axis("off")
         if k < n:
             ax.imshow(images[k].permute(1, 2, 0).clamp(0, 1).numpy(), interpolation="nearest")  # (H, W, 3)
-            ax.set_title("\n".join(textwrap.wrap(texts[k], 22)[:3]), fontsize=8)
+            lines = [ln for para in texts[k].split("\n") for ln in textwrap.wrap(para, width)[:max_lines]]
+            ax.set_title("\n".join(lines), fontsize=8)
     if title:
         fig.suptitle(title)
     return fig

@@ -1,0 +1,144 @@
+"""The lecture notebooks: up to date with their sources, every topic present, executed in a real kernel
+at VLCOURSE_BUDGET=quick without an error, rendered by ``jupyter nbconvert --to slides`` into a reveal.js
+deck, and that deck looked at in a headless browser (with the reveal.js copy vendored in lectures/vendor)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+LECTURES = Path(__file__).resolve().parent.parent / "lectures"
+NOTEBOOKS = ("01_self_supervised.ipynb", "02_vision_language.ipynb")
+VENDOR = LECTURES / "vendor"
+
+# Every topic of issue 14 and the slide text, and where its section is (a string its slides must contain).
+TOPICS = {
+    "01_self_supervised.ipynb": ["Learning outcomes", "NPID", "memory bank", "SimCLR", "only raise the diagonal",
+                                 "Perplexity", "erudite", "GPT-1", "GPT-3", "RLHF", "in-context learning", "MAE",
+                                 "what is missing for vision", "Recap"],
+    "02_vision_language.ipynb": ["Learning outcomes", "CLIP", "Zero-shot", "LiT", "Socratic", "ALIGN",
+                                 "Conceptual Captions", "LAION", "Privacy", "CoCa", "ClipCap", "BLIP", "ITM",
+                                 "CapFilt", "BLIP-2", "Q-Former", "VQA", "VisDial", "Flamingo", "Perceiver resampler",
+                                 "Frozen", "dax", "FROMAGe", "Kosmos-1", "emergent", "Kirsch", "Chain-of-thought",
+                                 "Self-consistency", "LoRA", "PGN", "Recap"],
+}
+
+
+def test_notebooks_are_generated_from_their_sources():
+    sys.path.insert(0, str(LECTURES))
+    try:
+        import build_lectures
+    finally:
+        sys.path.remove(str(LECTURES))
+    assert build_lectures.main(["--check"]) == 0, "run python lectures/build_lectures.py"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_slide_structure(name):
+    nb = nbformat.read(LECTURES / name, as_version=4)
+    types = [cell.metadata["slideshow"]["slide_type"] for cell in nb.cells]
+    assert set(types) <= {"slide", "subslide", "fragment", "skip", "notes", "-"}
+    shown = [c for c in nb.cells if c.metadata["slideshow"]["slide_type"] != "skip"]
+    assert shown[0].metadata["slideshow"]["slide_type"] == "slide"
+    outcomes = next(i for i, c in enumerate(shown) if "Learning outcomes" in c.source)
+    assert outcomes <= 2, "the learning outcomes come first"
+    assert shown[-1].source.startswith("## Recap"), "the recap comes last"
+    text = "\n".join(c.source for c in nb.cells)
+    for topic in TOPICS[name]:
+        assert topic.lower() in text.lower(), f"{name} has no section on {topic!r}"
+    # one idea per slide: no slide's markdown runs on for more than ~20 lines
+    for cell in shown:
+        if cell.cell_type == "markdown":
+            assert cell.source.count("\n") < 22, cell.source[:80]
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    """Both notebooks executed in a real kernel at the quick budget, written to a temporary folder."""
+    from nbclient import NotebookClient
+
+    out = tmp_path_factory.mktemp("lectures")
+    old = os.environ.get("VLCOURSE_BUDGET")
+    os.environ["VLCOURSE_BUDGET"] = "quick"
+    try:
+        for name in NOTEBOOKS:
+            nb = nbformat.read(LECTURES / name, as_version=4)
+            NotebookClient(nb, timeout=240, kernel_name="python3", resources={"metadata": {"path": str(LECTURES)}}).execute()
+            nbformat.write(nb, out / name)
+    finally:
+        if old is None:
+            os.environ.pop("VLCOURSE_BUDGET")
+        else:
+            os.environ["VLCOURSE_BUDGET"] = old
+    return out
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_lecture_executes_without_errors(executed, name):
+    nb = nbformat.read(executed / name, as_version=4)
+    figures = 0
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            assert output.output_type != "error", f"{output.ename}: {output.evalue}"
+            if output.output_type == "stream":
+                assert "Traceback" not in output.text and "Error" not in output.text, output.text
+            figures += "image/png" in output.get("data", {})
+    assert figures >= {"01_self_supervised.ipynb": 7, "02_vision_language.ipynb": 18}[name]
+    assert "budget: quick" in nb.cells[1].outputs[0].text
+
+
+def render_slides(notebook: Path, out: Path, offline: bool) -> Path:
+    args = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "slides", str(notebook), "--output-dir", str(out)]
+    if offline:
+        args += [f"--SlidesExporter.reveal_url_prefix={(VENDOR / 'reveal.js-4.0.2').as_uri()}",
+                 f"--SlidesExporter.require_js_url={(VENDOR / 'requirejs-2.3.6' / 'require.js').as_uri()}",
+                 "--SlidesExporter.jquery_url="]
+    subprocess.run(args, check=True, capture_output=True, timeout=120)
+    return out / notebook.name.replace(".ipynb", ".slides.html")
+
+
+@pytest.fixture(scope="module")
+def decks(executed):
+    return {name: render_slides(executed / name, executed, offline=True) for name in NOTEBOOKS}
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_deck_has_every_section_and_figure(decks, executed, name):
+    page = decks[name].read_text()
+    assert '<div class="reveal">' in page and "reveal.js-4.0.2/dist/reveal.js" in page
+    nb = nbformat.read(executed / name, as_version=4)
+    slides = sum(c.metadata["slideshow"]["slide_type"] in ("slide", "subslide") for c in nb.cells)
+    assert page.count("<section") >= slides
+    for topic in TOPICS[name]:
+        assert topic.lower() in page.lower()
+    assert page.count("data:image/png;base64,") >= (7 if name.startswith("01") else 18)
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs chromium (setup.sh installs it where apt-get can)")
+def test_decks_render_as_slides_in_a_headless_browser(decks, tmp_path):
+    from PIL import Image
+
+    def shot(deck: Path, slide: str) -> Image.Image:
+        path = tmp_path / f"{deck.stem}-{slide.replace('/', '_')}.png"
+        subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
+                        "--virtual-time-budget=5000", f"--screenshot={path}", "--window-size=1280,720",
+                        f"{deck.as_uri()}#/{slide}"], check=True, capture_output=True, timeout=120)
+        return Image.open(path).convert("RGB")
+
+    title = shot(decks[NOTEBOOKS[0]], "0")
+    npid_demo = shot(decks[NOTEBOOKS[0]], "3/1")  # the NPID section's demo sub-slide
+    flamingo = shot(decks[NOTEBOOKS[1]], "11/1")  # the Flamingo demo
+    for image in (title, npid_demo, flamingo):
+        colours = len(image.resize((320, 180)).getcolors(maxcolors=1 << 20))
+        assert colours > 20, f"a slide looks blank ({colours} colours)"
+    assert title.tobytes() != npid_demo.tobytes(), "navigating to another slide shows the same page: reveal.js not running"
+    # reveal.js lays out one slide per screen: the title slide does not show the following slides' text,
+    # so its lower half is mostly background
+    lower = title.crop((0, 400, 1280, 720)).convert("L")
+    assert sum(lower.histogram()[250:]) > 0.8 * 1280 * 320
