@@ -493,7 +493,7 @@ plt.yscale("log"); plt.xlabel("rank r"); plt.legend(); plt.title(f"one attention
 ("md", "slide", r"""
 ## PGN: prompts generated from the input
 
-Loedeman et al., *Prompt Generation Networks for Input-Space Adaptation of Frozen Vision Transformers*, 2023.
+Loedeman et al., *Prompt Generation Networks for Input-Space Adaptation of Frozen Vision Transformers*, 2022.
 
 Visual prompting learns **one** pattern added to every input of a frozen model. A **Prompt Generation Network**
 learns a small network that **generates** the prompt from the input: $x \mapsto x + g(x)$, the model unchanged.

@@ -1,7 +1,7 @@
 """Adapting a frozen model through its input: one learned prompt versus input-dependent prompts.
 
 Visual prompting (Bahng et al. 2022) learns one additive pattern for all inputs of a frozen vision
-model. PGN (Loedeman et al. 2023, "Prompt Generation Networks for Input-Space Adaptation of Frozen
+model. PGN (Loedeman et al. 2022, "Prompt Generation Networks for Input-Space Adaptation of Frozen
 Vision Transformers") instead trains a small network that *generates* a prompt for each input. The
 demo freezes a digit classifier, shows it inverted digits (``1 - x``) and adapts it through the
 input only: one additive pattern cannot undo an inversion (it would have to depend on x), a
