@@ -444,6 +444,22 @@ plt.title("one smooth improvement, two stories")
   many generated tasks (e.g. MNIST with permuted pixels and labels); beyond a certain **number of tasks** it stops
   memorising and learns to learn in context — what matters is task count and state size, not parameter count.
 """),
+("code", "subslide", r"""
+# Demo (vlcourse.lectures.incontext): a tiny Transformer meta-trained on T digit tasks (3 classes, labels
+# shuffled, pixels rotated at random); 4 labelled examples per class in the context, then a query
+from vlcourse.data.digits import load_digits_split
+from vlcourse.lectures.incontext import task_count_experiment
+t0 = time.time()
+x, y = load_digits_split("train")
+X = x.reshape(len(x), -1); X = (X - X.mean(0)) / (X.std(0) + 1e-3)          # (N, 64), standardised
+task_counts = budget(full=[1, 4, 16, 64, 256, 1024, 16384], quick=[1, 16, 1024], grade=[1, 1024])
+runs = [task_count_experiment(X, y, T, steps=budget(full=800, quick=250, grade=20)) for T in task_counts]
+for key in ("seen tasks", "new tasks"):
+    plt.plot(task_counts, [r[key] for r in runs], "o-", label=f"accuracy on {key}")
+plt.axhline(1 / 3, color="grey", ls="--", label="chance"); plt.xscale("log"); plt.ylim(0, 1.05)
+plt.xlabel("number of tasks in training"); plt.legend(loc="lower right"); plt.title("from memorising tasks to learning in context")
+DEMO_SECONDS["Kirsch task count"] = time.time() - t0
+"""),
 # ---------------------------------------------------------------- CoT
 ("md", "slide", r"""
 ## Chain-of-thought

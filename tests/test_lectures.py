@@ -120,6 +120,18 @@ def test_deck_has_every_section_and_figure(decks, executed, name):
     assert page.count("data:image/png;base64,") >= (7 if name.startswith("01") else 18)
 
 
+def slide_address(notebook: Path, heading: str, sub: int = 0) -> str:
+    """reveal.js's ``h/v`` address of the horizontal slide whose markdown starts with ``heading``."""
+    nb = nbformat.read(notebook, as_version=4)
+    horizontal = -1
+    for cell in nb.cells:
+        if cell.metadata["slideshow"]["slide_type"] == "slide":
+            horizontal += 1
+            if cell.source.startswith(heading):
+                return f"{horizontal}/{sub}"
+    raise AssertionError(f"no slide starts with {heading!r}")
+
+
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="needs chromium (setup.sh installs it where apt-get can)")
 def test_decks_render_as_slides_in_a_headless_browser(decks, tmp_path):
     from PIL import Image
@@ -132,8 +144,8 @@ def test_decks_render_as_slides_in_a_headless_browser(decks, tmp_path):
         return Image.open(path).convert("RGB")
 
     title = shot(decks[NOTEBOOKS[0]], "0")
-    npid_demo = shot(decks[NOTEBOOKS[0]], "3/1")  # the NPID section's demo sub-slide
-    flamingo = shot(decks[NOTEBOOKS[1]], "11/1")  # the Flamingo demo
+    npid_demo = shot(decks[NOTEBOOKS[0]], slide_address(LECTURES / NOTEBOOKS[0], "## NPID", sub=1))  # its demo
+    flamingo = shot(decks[NOTEBOOKS[1]], slide_address(LECTURES / NOTEBOOKS[1], "## Flamingo", sub=1))
     for image in (title, npid_demo, flamingo):
         colours = len(image.resize((320, 180)).getcolors(maxcolors=1 << 20))
         assert colours > 20, f"a slide looks blank ({colours} colours)"

@@ -264,3 +264,45 @@ def test_prompts_start_as_identity_and_only_prompter_trains():
     prompter = adaptation.adapt(frozen, adaptation.PromptGenerator(6), xs, y, steps=5)
     assert all(torch.equal(a, b) for a, b in zip(before, frozen.parameters()))
     assert prompter.net[2].weight.abs().sum() > 0
+
+
+# --- in-context learning and the number of tasks (Kirsch et al.) --------------------------------
+
+def test_episodes_are_rotated_distinct_images_of_the_tasks_classes():
+    from vlcourse.lectures import incontext
+
+    gen = torch.Generator().manual_seed(0)
+    labels = torch.arange(5).repeat_interleave(6)  # 5 classes, 6 images each
+    images = torch.randn(30, 4)
+    pool = incontext.random_tasks(3, 4, ways=2, generator=gen, num_classes=5)
+    assert torch.allclose(pool.rotations[0] @ pool.rotations[0].T, torch.eye(4), atol=1e-5)
+    x, y = incontext.sample_episodes(images, labels, pool, batch=50, shots=2, generator=gen)
+    assert x.shape == (50, 6, 4) and y.shape == (50, 6)
+    for b in range(50):
+        # undo the rotation by finding the task whose rotation maps some images exactly onto x
+        matches = []
+        for t in range(3):
+            raw = x[b] @ pool.rotations[t].T  # (N, P)
+            dist = torch.cdist(raw, images, compute_mode="donot_use_mm_for_euclid_dist")  # (N, 30)
+            if dist.min(dim=1).values.max() < 1e-4:
+                matches.append((t, dist.argmin(dim=1)))
+        assert len(matches) == 1
+        t, idx = matches[0]
+        assert len(set(idx.tolist())) == 6  # distinct images
+        for i, lab in zip(idx.tolist(), y[b].tolist()):
+            assert labels[i] == pool.classes[t, lab]  # label = position of the image's class in the task
+        assert sorted(y[b].tolist()) == [0, 0, 0, 1, 1, 1]
+
+
+def test_in_context_learner_ignores_the_order_of_the_support_set():
+    from vlcourse.lectures import incontext
+
+    torch.manual_seed(0)
+    model = incontext.InContextLearner(dim=4, ways=2, width=16, layers=1).eval()
+    x, y = torch.randn(3, 5, 4), torch.randint(0, 2, (3, 5))
+    perm = torch.tensor([2, 0, 3, 1, 4])  # the query (last) stays last
+    with torch.no_grad():
+        assert torch.allclose(model(x, y), model(x[:, perm], y[:, perm]), atol=1e-5)
+        y2 = y.clone()
+        y2[:, -1] = 1 - y2[:, -1]
+        assert torch.equal(model(x, y), model(x, y2))  # the query's own label is hidden

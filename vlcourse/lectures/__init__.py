@@ -11,6 +11,7 @@ Each module holds the few functions one lecture section needs, where no assignme
 * ``flamingo``: tanh-gated cross-attention (identity at init) and a Perceiver resampler.
 * ``binding``: Frozen-style fast binding of new words ("dax", "blicket") within one input.
 * ``emergence``: exact match versus per-token accuracy; self-consistency voting.
+* ``incontext``: in-context learning appearing with the number of training tasks (Kirsch et al. 2022).
 * ``adaptation``: a PGN-style prompt generator (input-dependent prompts for a frozen model).
 * ``plots``: box-and-arrow diagrams and image grids with captions for the slides.
 
