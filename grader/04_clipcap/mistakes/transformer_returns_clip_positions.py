@@ -4,16 +4,17 @@
 class TransformerMapper(nn.Module):
     def __init__(self, config):
         super().__init__()
-        self.config = config
-        self.linear = nn.Linear(config.clip_dim, config.clip_length * config.lm_dim)
-        self.prefix_const = nn.Parameter(torch.randn(config.prefix_length, config.lm_dim))
-        self.blocks = nn.ModuleList(Block(BlockConfig(n_embd=config.lm_dim, n_head=config.num_heads), SelfAttention)
-                                    for _ in range(config.num_layers))
+        self.cfg = config
+        width, heads = config.lm_dim, config.num_heads
+        self.linear = nn.Linear(config.clip_dim, width * config.clip_length)
+        self.prefix_const = nn.Parameter(torch.randn(config.prefix_length, width))
+        stack = [Block(BlockConfig(n_embd=width, n_head=heads), SelfAttention) for i in range(config.num_layers)]
+        self.blocks = nn.ModuleList(stack)
 
     def forward(self, clip_embed):
-        c = self.config
-        x = self.linear(clip_embed).view(-1, c.clip_length, c.lm_dim)
-        x = torch.cat([x, self.prefix_const.expand(x.shape[0], -1, -1)], dim=1)
-        for block in self.blocks:
-            x = block(x)
-        return x[:, :c.prefix_length]
+        n = len(clip_embed)
+        seq = torch.cat([self.linear(clip_embed).reshape(n, self.cfg.clip_length, -1),
+                         self.prefix_const[None].repeat(n, 1, 1)], 1)
+        for blk in self.blocks:
+            seq = blk(seq)
+        return seq[:, 0:self.cfg.prefix_length, :]
