@@ -452,7 +452,7 @@ from vlcourse.lectures.incontext import task_count_experiment
 t0 = time.time()
 x, y = load_digits_split("train")
 X = x.reshape(len(x), -1); X = (X - X.mean(0)) / (X.std(0) + 1e-3)          # (N, 64), standardised
-task_counts = budget(full=[1, 4, 16, 64, 256, 1024, 16384], quick=[1, 16, 1024], grade=[1, 1024])
+task_counts = budget(full=[1, 4, 16, 64, 256, 1024, 16384], quick=[1, 1024], grade=[1, 1024])
 runs = [task_count_experiment(X, y, T, steps=budget(full=800, quick=250, grade=20)) for T in task_counts]
 for key in ("seen tasks", "new tasks"):
     plt.plot(task_counts, [r[key] for r in runs], "o-", label=f"accuracy on {key}")
