@@ -4,7 +4,7 @@
     vlcourse verify [ASSIGNMENT ...]              solution full marks, blank zero, mistakes lose points
     vlcourse grade ASSIGNMENT SUBMISSIONS --out OUT   grade a class: grades.csv, feedback/, summary
     vlcourse demo [--out DIR]                     build, grade the sample class, print the gradebook
-    vlcourse train simclr|gpt|mae --preset tiny   train a reference checkpoint
+    vlcourse train simclr|gpt|mae|clip|clipcap|lora|icl --preset tiny   train a reference checkpoint
     vlcourse new NN_topic [--title TITLE]         scaffold a new assignment (instructors)
     vlcourse serve [--port 8000 | --uds PATH]     local OpenAI-compatible endpoint (the course's small GPTs)
 
@@ -236,7 +236,7 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_new)
 
     p = sub.add_parser("train", parents=[common], help="train a reference checkpoint (instructors)")
-    p.add_argument("topic", choices=["simclr", "gpt", "mae", "clip", "clipcap"])
+    p.add_argument("topic", choices=["simclr", "gpt", "mae", "clip", "clipcap", "lora", "icl"])
     p.add_argument("--preset", default="tiny", help="tiny (CPU, minutes) or gpu (full size)")
     p.set_defaults(func=cmd_train)
 
