@@ -22,7 +22,7 @@ copy pair a false negative.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import combinations
 
 from vlcourse.grading.assignment import Assignment
@@ -115,6 +115,7 @@ class Corpus:
     base: dict[str, list[list[str]]]  # graded cell -> starter and reference tokens
     copies: set[frozenset[str]]  # the true copy pairs
     automatic: set[frozenset[str]]  # those with an automatic copy in them
+    second_hand: set[frozenset[str]] = field(default_factory=set)  # an automatic copy and a hand copy of one original
 
 
 def _tokens(assignment: Assignment, variant: Variant, source: str | None = None) -> dict[str, list[str]]:
@@ -128,7 +129,7 @@ def build_corpus(assignment: Assignment) -> Corpus:
     """The measurement class of ``assignment`` (see the module docstring).
 
     Automatic copies are made only of cells with at least ``MIN_TOKENS`` tokens of the student's own
-    (beyond the reference and starter code): copying a one-line answer leaves nothing to detect,
+    (beyond the reference and starter code), in the original and in its disguised copy: copying a one-line answer leaves nothing to detect,
     and such a copy would be neither a fair copy pair nor a fair independent one.
     """
     from vlcourse.grading.classroom import notebook_prints
@@ -145,12 +146,17 @@ def build_corpus(assignment: Assignment) -> Corpus:
             cases.setdefault(name.split("__")[0], []).append(name)
             if prefix == "alt_" or name.endswith("__original"):
                 copy = _tokens(assignment, variant, disguise(variant.source))
-                if own_tokens(copy[variant.cell], corpus.base[variant.cell]) >= MIN_TOKENS:
+                own = [own_tokens(prints[variant.cell], corpus.base[variant.cell]) for prints in (copy, corpus.students[name])]
+                if min(own) >= MIN_TOKENS:  # both sides: the disguise's padding alone is no evidence
                     corpus.students[f"auto_{variant.name}"] = copy
                     cases[name.split("__")[0]].append(f"auto_{variant.name}")
     for folder in (assignment.mistakes_dir, assignment.samples_dir):  # the demo class
         corpus.students |= {f"demo_{v.name}": _tokens(assignment, v) for v in read_variants(folder)}
-    corpus.copies = {frozenset(p) for names in cases.values() for p in combinations(names, 2)}
+    pairs = {frozenset(p) for names in cases.values() for p in combinations(names, 2)}
+    # Two disguises of a third student's cell, made independently of each other, are related but
+    # neither a direct copy nor independent work: they are left out of precision and recall.
+    corpus.second_hand = {p for p in pairs if any(n.startswith("auto_") for n in p) and any(n.endswith("__copy") for n in p)}
+    corpus.copies = pairs - corpus.second_hand
     corpus.automatic = {p for p in corpus.copies if any(n.startswith("auto_") for n in p)}
     return corpus
 
@@ -164,6 +170,7 @@ class CopyDetectionScore:
     copies: set[frozenset[str]]
     automatic: set[frozenset[str]]
     scored: list[Match]  # every pair with at least MIN_TOKENS of evidence, flagged or not
+    second_hand: set[frozenset[str]] = field(default_factory=set)  # related pairs, neither copy nor independent
 
     def is_copy(self, match: Match) -> bool:
         return frozenset((match.a, match.b)) in self.copies
@@ -186,7 +193,7 @@ class CopyDetectionScore:
 
     @property
     def false_positives(self) -> list[Match]:
-        return [m for m in self.flagged if not self.is_copy(m)]
+        return [m for m in self.flagged if not self.is_copy(m) and frozenset((m.a, m.b)) not in self.second_hand]
 
     @property
     def missed(self) -> list[tuple[str, str]]:
@@ -205,7 +212,7 @@ class CopyDetectionScore:
 
     @property
     def precision(self) -> float:
-        flagged = self.flagged
+        flagged = [m for m in self.flagged if frozenset((m.a, m.b)) not in self.second_hand]
         return (len(flagged) - len(self.false_positives)) / len(flagged) if flagged else 1.0
 
     @property
@@ -217,4 +224,5 @@ def measure(assignment: Assignment) -> CopyDetectionScore:
     """Every pair of the measurement class of ``assignment`` scored, against the truth."""
     corpus = build_corpus(assignment)
     scored = find_matches(corpus.students, corpus.base, threshold=0.0)
-    return CopyDetectionScore(assignment.name, len(corpus.students), corpus.copies, corpus.automatic, scored)
+    return CopyDetectionScore(assignment.name, len(corpus.students), corpus.copies, corpus.automatic, scored,
+                              corpus.second_hand)
