@@ -111,3 +111,17 @@ def load_checkpoint(name: str, folder: Path | None = None) -> tuple[dict[str, to
     """Load a verified checkpoint: ``(state_dict, manifest entry)``."""
     path = checkpoint_path(name, folder)
     return load_file(str(path)), read_manifest(folder)[name]
+
+
+def reference_training_main(description: str, presets, train_reference, argv: list[str] | None = None) -> None:
+    """The ``python -m vlcourse.<topic>`` command line: ``--preset`` and ``--threads``, then ``train_reference(preset)``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--preset", choices=sorted(presets), default="tiny")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    entry = train_reference(args.preset)
+    print(f"wrote {entry.file}: {entry.metrics}")

@@ -9,7 +9,6 @@ Train the shipped checkpoint with ``python -m vlcourse.clip --preset tiny`` (or 
 
 from __future__ import annotations
 
-import argparse
 import copy
 import dataclasses
 import math
@@ -21,7 +20,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from vlcourse.checkpoints import CheckpointEntry, load_checkpoint, save_checkpoint
+from vlcourse.checkpoints import CheckpointEntry, load_checkpoint, save_checkpoint, reference_training_main
 from vlcourse.clip.model import (
     create_clip,
     encode_images,
@@ -302,11 +301,4 @@ def load_reference(preset: str = "tiny", folder=None):
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Train the reference CLIP on shapes captions.")
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="tiny")
-    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
-    args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    entry = train_reference(args.preset)
-    print(f"wrote {entry.file}: {entry.metrics}")
+    reference_training_main("Train the reference CLIP on shapes captions.", PRESETS, train_reference, argv)

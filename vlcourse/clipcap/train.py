@@ -10,7 +10,6 @@ clipcap``); it needs the CLIP checkpoint ``clip_shapes_tiny`` (``vlcourse train 
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import random
 import time
@@ -22,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from vlcourse.checkpoints import CheckpointEntry, load_checkpoint, save_checkpoint
+from vlcourse.checkpoints import CheckpointEntry, load_checkpoint, save_checkpoint, reference_training_main
 from vlcourse.clip.model import encode_images, encode_texts
 from vlcourse.clip.train import CLIP_SHAPES
 from vlcourse.clip.train import load_reference as load_clip
@@ -368,11 +367,4 @@ def train_reference_mappers(preset: str, lm: GPTCaptionLM, train: CaptionData, v
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Train the reference caption GPT and ClipCap mappers on shapes.")
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="tiny")
-    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
-    args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    entry = train_reference(args.preset)
-    print(f"wrote {entry.file}: {entry.metrics}")
+    reference_training_main("Train the reference caption GPT and ClipCap mappers on shapes.", PRESETS, train_reference, argv)

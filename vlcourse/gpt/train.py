@@ -5,7 +5,6 @@ Train the shipped checkpoint with ``python -m vlcourse.gpt --preset tiny``.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import math
 import time
@@ -16,7 +15,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from vlcourse.checkpoints import CheckpointEntry, load_checkpoint, save_checkpoint
+from vlcourse.checkpoints import CheckpointEntry, load_checkpoint, save_checkpoint, reference_training_main
 from vlcourse.data.text import CharTokenizer, Corpus, get_batch, load_corpus, train_val_split
 from vlcourse.gpt.config import GPTConfig
 from vlcourse.gpt.model import GPT
@@ -274,11 +273,4 @@ def load_reference(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Train a reference GPT on tiny Shakespeare.")
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="tiny")
-    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
-    args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    entry = train_reference(args.preset)
-    print(f"wrote {entry.file}: {entry.metrics}")
+    reference_training_main("Train a reference GPT on tiny Shakespeare.", PRESETS, train_reference, argv)

@@ -9,7 +9,6 @@ Train the shipped checkpoint with ``python -m vlcourse.mae --preset tiny`` (or `
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import time
@@ -21,7 +20,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from vlcourse.checkpoints import CheckpointEntry, load_checkpoint, read_manifest, save_checkpoint
+from vlcourse.checkpoints import CheckpointEntry, load_checkpoint, read_manifest, save_checkpoint, reference_training_main
 from vlcourse.data.shapes import ShapesConfig, generate_shapes
 from vlcourse.mae.config import MAEConfig
 from vlcourse.mae.model import MAE
@@ -560,11 +559,4 @@ def export_reference_mae(path: str | Path, preset: str = "tiny") -> Path:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Train a reference MAE (tiny: shapes on a CPU; gpu: CIFAR-10).")
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="tiny")
-    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
-    args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    entry = train_reference(args.preset)
-    print(f"wrote {entry.file}: {entry.metrics}")
+    reference_training_main("Train a reference MAE (tiny: shapes on a CPU; gpu: CIFAR-10).", PRESETS, train_reference, argv)
