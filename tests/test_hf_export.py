@@ -14,7 +14,12 @@ TEXTS = {
 }
 
 
-@pytest.mark.parametrize("name", available_models())
+NOT_EXPORTED = {"caption-gpt-shapes-tiny": "its word tokenizer (spaces between words, newline between captions) "
+                                           "has no tokenizer.json export yet"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.skip(reason=NOT_EXPORTED[n])) if n in NOT_EXPORTED
+                                  else n for n in available_models()])
 def test_exported_model_loads_with_transformers_and_matches(name, tmp_path):
     served = load_served_model(name)
     folder = export_model(served.model, served.tokenizer, tmp_path / name)

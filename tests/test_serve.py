@@ -196,3 +196,57 @@ def test_serves_on_a_unix_socket(tmp_path):
         with openai.OpenAI(base_url="http://localhost/v1", api_key="local", http_client=http, max_retries=0) as c:
             text = c.completions.create(model=MODEL, prompt="ROMEO:", max_tokens=5, temperature=0).choices[0].text
     assert len(text) == 5
+
+
+# --- the caption GPT of assignment 04 (word tokens: a word brings its space, a newline ends a caption) ------
+CAPTION_MODEL = "caption-gpt-shapes-tiny"
+
+
+@pytest.fixture(scope="module")
+def caption_server():
+    with BackgroundServer(ServeConfig(models=(CAPTION_MODEL,), port=0)) as running:
+        yield running
+
+
+def test_caption_text_round_trips_and_token_texts_add_up_to_the_decoding(caption_server):
+    served = caption_server.engines[CAPTION_MODEL].served
+    tok = served.tokenizer
+    text = "a red circle\nthere is a small blue square above a green triangle\n"
+    assert tok.decode(tok.encode(text)) == text
+    assert tok.decode(tok.encode("A  Red circle ")) == "a red circle"
+    rows = torch.randint(0, tok.vocab_size, (50, 12), generator=torch.Generator().manual_seed(0)).tolist()
+    for row in rows:  # includes padding, start and end tokens anywhere
+        pieces = [served.token_text(row[0])] + [served.token_text(t, p) for p, t in zip(row, row[1:])]
+        assert "".join(pieces) == tok.decode(row)
+
+
+def test_caption_gpt_continues_a_caption_over_http(caption_server):
+    from vlcourse.clipcap.text import caption_words
+
+    served = caption_server.engines[CAPTION_MODEL].served
+    model, tok = served.model, served.tokenizer
+    with openai.OpenAI(base_url=caption_server.url, api_key="local", max_retries=0, timeout=60) as c:
+        assert CAPTION_MODEL in [m.id for m in c.models.list().data]
+        reply = c.completions.create(model=CAPTION_MODEL, prompt="a red", max_tokens=20, temperature=0,
+                                     stop=["\n"], logprobs=2)
+        choice = reply.choices[0]
+        ids = tok.encode("a red")
+        greedy = generate(model, torch.tensor([ids]), 20, greedy=True)[0].tolist()
+        expected = tok.decode(greedy)[len("a red"):].split("\n")[0]
+        assert choice.text == expected and choice.finish_reason == "stop"
+        assert choice.text.startswith(" ") and set(choice.text.split()) <= set(caption_words())
+        assert "".join(choice.logprobs.tokens) == choice.text
+        with torch.no_grad():
+            direct = torch.log_softmax(model(torch.tensor([greedy]))[0][0], -1)  # (T, V)
+        for t, value in enumerate(choice.logprobs.token_logprobs):
+            position = len(ids) + t
+            assert value == pytest.approx(float(direct[position - 1, greedy[position]]), abs=1e-4)
+            assert max(choice.logprobs.top_logprobs[t].values()) == pytest.approx(value, abs=1e-5)  # greedy: the best
+        scored = c.completions.create(model=CAPTION_MODEL, prompt="a red circle\na blue", max_tokens=0, echo=True,
+                                      logprobs=1).choices[0]
+        assert scored.text == "a red circle\na blue" and "".join(scored.logprobs.tokens) == scored.text
+        with pytest.raises(openai.BadRequestError) as caught:
+            c.completions.create(model=CAPTION_MODEL, prompt="a red dragon")
+        assert "dragon" in caught.value.message
+        with pytest.raises(openai.BadRequestError):
+            c.completions.create(model=CAPTION_MODEL, prompt="   ")

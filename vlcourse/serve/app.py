@@ -48,6 +48,8 @@ def encode_prompt(served: ServedModel, prompt: str | list[int], param: str = "pr
             ids = served.tokenizer.encode(prompt)
         except (KeyError, ValueError) as exc:
             raise APIError(400, f"the prompt cannot be encoded by {served.name}: {exc.args[0]}", param) from None
+        if not ids:
+            raise APIError(400, f"the prompt has no tokens for {served.name} (only spaces?)", param)
     else:
         ids = list(prompt)
         if not ids:
@@ -143,8 +145,8 @@ async def prompt_logprobs(engine: Engine, ids: list[int], top: int) -> list[Toke
         alternatives = {}
         if top:
             best = logp[t - 1].topk(min(top, logp.size(-1)))
-            alternatives = {served.token_text(i): float(v) for v, i in zip(best.values, best.indices)}
-        text = served.token_text(ids[t])
+            alternatives = {served.token_text(i, ids[t - 1]): float(v) for v, i in zip(best.values, best.indices)}
+        text = served.token_text(ids[t], ids[t - 1])
         events.append(TokenEvent(text, text, float(logp[t - 1, ids[t]]), alternatives))
     return events
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-DEFAULT_MODELS = ("gpt-shakespeare-tiny", "icl-tiny")
+DEFAULT_MODELS = ("gpt-shakespeare-tiny", "icl-tiny", "caption-gpt-shapes-tiny")
 
 
 @dataclass

@@ -259,13 +259,14 @@ class Engine:
         chosen = logps.gather(1, tokens[:, None])[:, 0].tolist()  # (B,) log-probabilities of the choices
         still = []
         for i, (seq, token) in enumerate(zip(batch, tokens.tolist())):
+            previous = seq.ids[-1]
             seq.ids.append(token)
             self.stats.tokens += 1
-            text = self.served.token_text(token)
+            text = self.served.token_text(token, previous)
             event = TokenEvent(text, text, chosen[i])
             if seq.params.logprobs:
                 top = torch.topk(logps[i], min(seq.params.logprobs, logps.size(-1)))
-                event.top = {self.served.token_text(t): float(v) for v, t in zip(top.values, top.indices)}
+                event.top = {self.served.token_text(t, previous): float(v) for v, t in zip(top.values, top.indices)}
             done = advance(seq, event)
             if done is None:
                 still.append(seq)

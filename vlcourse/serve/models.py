@@ -1,8 +1,9 @@
 """The models the local endpoint serves: the course's own small GPTs, loaded from their checkpoints.
 
 A served model is a :class:`~vlcourse.gpt.model.GPT` plus a tokenizer with ``encode(text) -> ids``,
-``decode(ids) -> text`` and ``vocab_size`` (the character tokenizer of assignment 02, or the ICL
-model's word-and-character tokenizer). Its context length is the GPT's ``block_size``.
+``decode(ids) -> text`` and ``vocab_size`` (the character tokenizer of assignment 02, the ICL
+model's word-and-character tokenizer, or :class:`CaptionText` over the caption GPT's words). Its
+context length is the GPT's ``block_size``.
 """
 
 from __future__ import annotations
@@ -37,8 +38,19 @@ class ServedModel:
     def context_length(self) -> int:
         return int(self.model.config.block_size)
 
-    def token_text(self, token_id: int) -> str:
-        return self.tokenizer.decode([int(token_id)])
+    def token_text(self, token_id: int, previous: int | None = None) -> str:
+        """The text ``token_id`` adds after the token ``previous`` (incremental detokenisation).
+
+        For tokenizers whose tokens simply concatenate this is ``decode([token_id])``; for the word
+        tokenizer of the caption GPT a word after a word brings its separating space with it, so the
+        texts of a row's tokens, each taken after its predecessor, add up to ``decode(row)``.
+        """
+        alone = self.tokenizer.decode([int(token_id)])
+        if previous is None:
+            return alone
+        before = self.tokenizer.decode([int(previous)])
+        both = self.tokenizer.decode([int(previous), int(token_id)])
+        return both[len(before):] if both.startswith(before) else alone
 
 
 def _load_gpt_shakespeare() -> tuple[nn.Module, object]:
@@ -50,6 +62,54 @@ def _load_gpt_shakespeare() -> tuple[nn.Module, object]:
 
 def _load_icl() -> tuple[nn.Module, object]:
     return importlib.import_module("vlcourse.icl").load_icl_model()
+
+
+class CaptionText:
+    """The caption GPT's word tokenizer as text in and text out: words separated by spaces, a caption per line.
+
+    The caption GPT of assignment 04 was trained on a stream of captions, each followed by its end
+    token (:func:`vlcourse.clipcap.train.caption_stream`); here that end token is a newline, so a
+    prompt ``"\\n"`` asks for a fresh caption, ``"a red"`` for the rest of one, and ``stop=["\\n"]``
+    ends a completion with its caption. Words are matched case-insensitively; a word outside the
+    captions' vocabulary raises ``ValueError`` (the endpoint answers 400). A word brings the space
+    before it, so a word's text depends on its predecessor only (:meth:`ServedModel.token_text`).
+
+    Example::
+
+        tok = CaptionText(CaptionTokenizer())
+        tok.decode(tok.encode("a red circle\\nthere is"))  # "a red circle\\nthere is"
+    """
+
+    def __init__(self, words):
+        self.words = words  # a vlcourse.clipcap.text.CaptionTokenizer
+
+    @property
+    def vocab_size(self) -> int:
+        return self.words.vocab_size
+
+    def encode(self, text: str) -> list[int]:
+        ids: list[int] = []
+        for i, line in enumerate(text.split("\n")):
+            if i:
+                ids.append(self.words.eos_id)
+            ids += self.words.encode(line)
+        return ids
+
+    def decode(self, ids) -> str:
+        if isinstance(ids, torch.Tensor):
+            ids = ids.tolist()
+        out = ""
+        for i in ids:  # padding and start tokens, never in a caption, show as words: "<pad>", "<bos>"
+            if i == self.words.eos_id:
+                out += "\n"
+            else:
+                out += (" " if out and not out.endswith("\n") else "") + self.words.itos[i]
+        return out
+
+
+def _load_caption_gpt() -> tuple[nn.Module, object]:
+    lm, words, _ = importlib.import_module("vlcourse.clipcap.train").load_caption_gpt("tiny")
+    return lm.model, CaptionText(words)  # the GPT itself: the engine calls model(ids) -> (logits, loss)
 
 
 @dataclass(frozen=True)
@@ -66,6 +126,9 @@ SERVABLE: dict[str, Servable] = {
                                      "character-level GPT of assignment 02, trained on tiny Shakespeare"),
     "icl-tiny": Servable("icl_tiny", _load_icl,
                          "small GPT trained on synthetic few-shot episodes: in-context learning emerges"),
+    "caption-gpt-shapes-tiny": Servable("caption_gpt_shapes_tiny", _load_caption_gpt,
+                                        "word-level caption GPT of assignment 04 (shapes captions, one per line), "
+                                        "for the Socratic pipeline"),
 }
 
 
