@@ -5,6 +5,13 @@
 * ``train``: :data:`PRESETS`, :func:`train_icl`, the measurements (:func:`measure`,
   :func:`shots_curve`, :func:`arithmetic_accuracy`, :func:`seen_vs_unseen`), :func:`load_icl_model`.
 
+Assignment 06 (through the ``openai`` client; import these from their modules, the package does not):
+
+* ``prompting``, ``evaluation``, ``reasoning``, ``socratic``, ``descriptors`` (students write them;
+  withheld while grading): few-shot prompts, answer parsing, k-shot accuracy by generation or label
+  scoring, chain of thought and self-consistency, Socratic captioning, classification by descriptions.
+* ``data``: episodes as plain data, sums, the course's CLIP; ``probes``: a scripted endpoint for tests.
+
 The shipped checkpoint ``icl_tiny`` is served by ``vlcourse serve`` as the model ``icl-tiny``.
 Train it with ``python -m vlcourse.icl --preset tiny``.
 """

@@ -1,0 +1,68 @@
+"""A scripted OpenAI-compatible endpoint, for tests of code that calls a language model.
+
+:class:`ScriptedEndpoint` hands out real ``openai.OpenAI`` clients whose HTTP transport is httpx's
+own ``MockTransport``: the client builds, sends and parses requests exactly as against a provider,
+but every completion is the next of a list of scripted texts, and every request body is recorded.
+Assignment 06's hidden tests use it (inside the student's runner) to see which prompts a student's
+function sends and to give it messy answers on purpose; its results, like everything from the
+runner, are checked on the grader's side.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import httpx
+import openai
+
+__all__ = ["ScriptedEndpoint"]
+
+
+class ScriptedEndpoint:
+    """Answers ``/completions`` with scripted texts (in order, cycling), records every request.
+
+    Example::
+
+        endpoint = ScriptedEndpoint([" dax", " 3+8=11, 11+6=17"])
+        client = endpoint.client()
+        client.completions.create(model="m", prompt="red circle ->").choices[0].text  # " dax"
+        endpoint.requests()  # [{"model": "m", "prompt": "red circle ->"}]
+
+    A request with a list of prompts gets one choice per prompt and per ``n``, each the next text.
+    """
+
+    def __init__(self, texts: Sequence[str]):
+        if not texts:
+            raise ValueError("give at least one scripted text")
+        self.texts = list(texts)
+        self.position = 0
+        self.sent: list[dict] = []
+
+    def _next(self) -> str:
+        text = self.texts[self.position % len(self.texts)]
+        self.position += 1
+        return text
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content or b"{}")
+        self.sent.append(body)
+        if not request.url.path.endswith("/completions") or request.url.path.endswith("/chat/completions"):
+            return httpx.Response(404, json={"error": {"message": "only /v1/completions is scripted",
+                                                       "type": "invalid_request_error"}})
+        prompts = body.get("prompt", "")
+        prompts = prompts if isinstance(prompts, list) else [prompts]
+        choices = [{"index": i, "text": self._next(), "finish_reason": "stop", "logprobs": None}
+                   for i in range(len(prompts) * int(body.get("n") or 1))]
+        return httpx.Response(200, json={"id": "cmpl-scripted", "object": "text_completion", "created": 0,
+                                         "model": body.get("model", ""), "choices": choices,
+                                         "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}})
+
+    def client(self) -> openai.OpenAI:
+        """A fresh ``openai.OpenAI`` client talking to this endpoint (no retries)."""
+        http = httpx.Client(transport=httpx.MockTransport(self._handle))
+        return openai.OpenAI(base_url="http://scripted/v1", api_key="scripted", http_client=http, max_retries=0)
+
+    def requests(self) -> list[dict]:
+        """Every request body received so far (JSON as sent), in order."""
+        return list(self.sent)
