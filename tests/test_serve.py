@@ -250,3 +250,38 @@ def test_caption_gpt_continues_a_caption_over_http(caption_server):
         assert "dragon" in caught.value.message
         with pytest.raises(openai.BadRequestError):
             c.completions.create(model=CAPTION_MODEL, prompt="   ")
+
+
+def test_engine_with_its_cache_decodes_what_the_full_forward_pass_decodes(server):
+    """Sequences join while others run, leave, and run past the context (64): at temperature 0 each
+    gets exactly the greedy tokens of sequential full-forward decoding (vlcourse.gpt.generate)."""
+    import threading
+
+    from vlcourse.serve.engine import Engine, Finished, SamplingParams, Sequence
+
+    model, tok = served(server).model, served(server).tokenizer
+    engine = Engine(served(server), max_batch=4)  # fewer slots than sequences: some wait for a free row
+    prompts = ["ROMEO:\n", "J", "KING HENRY:\nWhat say you to this, my lord", "QUEEN:\nNay", "To be", "HAMLET:\nO"]
+    lengths = [90, 5, 40, 70, 1, 30]
+    results = {}
+    done = threading.Event()
+    try:
+        for i, (prompt, n) in enumerate(zip(prompts, lengths)):
+            events = []
+
+            def sink(event, i=i, events=events):
+                events.append(event)
+                if isinstance(event, Finished):
+                    results[i] = "".join(e.text for e in events[:-1])
+                    if len(results) == len(prompts):
+                        done.set()
+
+            engine.submit(Sequence(tok.encode(prompt), SamplingParams(max_tokens=n, temperature=0), sink))
+            time.sleep(0.01 * i)  # arrivals spread over the decoding of the others
+        assert done.wait(120)
+    finally:
+        engine.close()
+    for i, (prompt, n) in enumerate(zip(prompts, lengths)):
+        expected = generate(model, torch.tensor([tok.encode(prompt)]), n, greedy=True)[0, len(prompt):]
+        assert results[i] == tok.decode(expected), prompts[i]
+    assert engine.stats.largest_batch == 4 and engine.stats.prefilled >= 4

@@ -4,7 +4,9 @@ Measures, with the real ``openai`` client over loopback TCP to a ``vlcourse serv
 
 1. requests/s and generated tokens/s with 1, 8 and 64 concurrent clients (asyncio clients);
 2. the HTTP overhead at one client: seconds per request through HTTP against the same requests
-   decoded in-process by an :class:`~vlcourse.serve.engine.Engine` (target: under 20 %);
+   decoded greedily in the benchmark's own process with the same key-value cache as the server's
+   engine (:func:`~vlcourse.gpt.kv_cache.generate_cached`; target: under 20 %), and, for reference,
+   against the cache-less :func:`~vlcourse.gpt.generate`;
 3. throughput with concurrent clients against one client at a time (target: at least 3x, from
    the engine's continuous batching);
 4. a load run of a few thousand requests at temperature 0: none lost, every text equal to the
@@ -24,6 +26,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import openai
@@ -68,22 +71,22 @@ async def run_clients(url: str, texts: list[str], concurrency: int, max_tokens: 
     return seconds, [r.choices[0].text for r in replies], sum(r.usage.completion_tokens for r in replies)
 
 
-def sequential_http(url: str, texts: list[str], max_tokens: int) -> tuple[float, list[str]]:
-    """One synchronous client, one request at a time."""
-    with openai.OpenAI(base_url=url, api_key="local", max_retries=0) as client:
-        client.completions.create(model=MODEL, prompt=texts[0], max_tokens=max_tokens, temperature=0)
-        start = time.perf_counter()
-        out = [client.completions.create(model=MODEL, prompt=p, max_tokens=max_tokens, temperature=0).choices[0].text
-               for p in texts]
-    return time.perf_counter() - start, out
+def http_decoder(client: openai.OpenAI, max_tokens: int) -> Callable[[str], str]:
+    """One synchronous client, one request at a time: prompt -> completion text."""
+    def one(prompt: str) -> str:
+        return client.completions.create(model=MODEL, prompt=prompt, max_tokens=max_tokens, temperature=0).choices[0].text
+
+    return one
 
 
-def sequential_in_process(texts: list[str], max_tokens: int, threads: int) -> tuple[float, list[str]]:
-    """The same requests answered by calling the model in this process, one at a time (greedy
-    :func:`vlcourse.gpt.generate`: no HTTP, no JSON, no engine thread)."""
+def in_process_decoder(max_tokens: int, threads: int, cached: bool = True) -> Callable[[str], str]:
+    """The same requests answered by calling the model in this process: no HTTP, no JSON, no engine
+    thread. ``cached``: greedy :func:`~vlcourse.gpt.kv_cache.generate_cached` (the server's
+    computation); else greedy :func:`vlcourse.gpt.generate` (the whole context every token)."""
     import torch
 
     from vlcourse.gpt import generate
+    from vlcourse.gpt.kv_cache import generate_cached
     from vlcourse.serve.models import load_served_model
 
     torch.set_num_threads(threads)
@@ -92,12 +95,31 @@ def sequential_in_process(texts: list[str], max_tokens: int, threads: int) -> tu
 
     def one(prompt: str) -> str:
         ids = torch.tensor([tok.encode(prompt)])  # (1, T0)
-        return tok.decode(generate(served.model, ids, max_tokens, greedy=True)[0, ids.size(1):])
+        out = generate_cached(served.model, ids, max_tokens) if cached else generate(served.model, ids, max_tokens, greedy=True)
+        return tok.decode(out[0, ids.size(1):])
 
-    one(texts[0])
-    start = time.perf_counter()
-    out = [one(p) for p in texts]
-    return time.perf_counter() - start, out
+    return one
+
+
+def interleaved(decoders: dict[str, Callable[[str], str]], texts: list[str], rounds: int) -> dict:
+    """Seconds per request of each decoder, measured in alternating rounds over the same prompts.
+
+    On a shared machine the load changes from second to second; alternating the peers every few
+    requests exposes them to the same load, and the per-round ratios show how much it moved.
+    """
+    for one in decoders.values():
+        one(texts[0])  # warm up (first calls allocate, the HTTP client connects)
+    seconds = {name: [] for name in decoders}
+    answers = {name: [] for name in decoders}
+    for r in range(rounds):
+        for name, one in decoders.items():
+            start = time.perf_counter()
+            out = [one(p) for p in texts]
+            seconds[name].append((time.perf_counter() - start) / len(texts))
+            if r == 0:
+                answers[name] = out
+    return {"seconds_per_request": {n: round(sum(v) / rounds, 5) for n, v in seconds.items()},
+            "per_round": {n: [round(x, 5) for x in v] for n, v in seconds.items()}, "answers": answers}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -107,19 +129,29 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--load", type=int, default=3000, help="requests in the load run (0: skip)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads of the server")
     parser.add_argument("--max-batch", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=6, help="alternating rounds of 8 requests for the overhead")
     parser.add_argument("--out", default=str(Path(__file__).with_name("results.json")))
     args = parser.parse_args(argv)
     texts = prompts(args.requests)
     results: dict = {"model": MODEL, "max_tokens": args.max_tokens, "requests": args.requests, "threads": args.threads}
 
-    seconds, inproc = sequential_in_process(texts[:32], args.max_tokens, args.threads)
-    results["in_process_seconds_per_request"] = seconds / 32
     proc, url = start_server(args.threads, args.max_batch)
     try:
-        seconds, http = sequential_http(url, texts[:32], args.max_tokens)
-        results["http_seconds_per_request"] = seconds / 32
-        results["http_overhead"] = results["http_seconds_per_request"] / results["in_process_seconds_per_request"] - 1
-        results["in_process_equals_http"] = inproc == http
+        with openai.OpenAI(base_url=url, api_key="local", max_retries=0) as client:
+            peers = {"http": http_decoder(client, args.max_tokens),
+                     "in_process": in_process_decoder(args.max_tokens, args.threads),
+                     "in_process_no_cache": in_process_decoder(args.max_tokens, args.threads, cached=False)}
+            timed = interleaved(peers, texts[:8], args.rounds)
+        per = timed["seconds_per_request"]
+        results["seconds_per_request"] = per
+        results["seconds_per_request_per_round"] = timed["per_round"]
+        results["http_overhead"] = round(per["http"] / per["in_process"] - 1, 3)
+        results["http_overhead_per_round"] = [round(h / i - 1, 3) for h, i in
+                                              zip(timed["per_round"]["http"], timed["per_round"]["in_process"])]
+        results["cache_speedup_in_process"] = round(per["in_process_no_cache"] / per["in_process"], 2)
+        results["in_process_equals_http"] = timed["answers"]["in_process"] == timed["answers"]["http"]
+        results["cache_equals_no_cache"] = timed["answers"]["in_process"] == timed["answers"]["in_process_no_cache"]
+        print({k: results[k] for k in ("seconds_per_request", "http_overhead", "http_overhead_per_round")}, flush=True)
         reference = {}
         for concurrency in (1, 8, 64):
             seconds, out, tokens = asyncio.run(run_clients(url, texts, concurrency, args.max_tokens))

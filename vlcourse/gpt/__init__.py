@@ -18,6 +18,9 @@ Everything is importable from ``vlcourse.gpt``; reading order, file by file:
 * ``sampling`` (students write it; withheld while grading): :func:`next_token_distribution`,
   :func:`sample_next`.
 * ``generation``: :func:`generate` (``sample_fn=...``, default the reference sampler).
+* ``kv_cache`` (for serving, not part of the assignment; import it from ``vlcourse.gpt.kv_cache``):
+  a key-value cache, :func:`~vlcourse.gpt.kv_cache.prefill`, :func:`~vlcourse.gpt.kv_cache.decode_step`,
+  :func:`~vlcourse.gpt.kv_cache.generate_cached`.
 * ``train``: :func:`perplexity`, :data:`PRESETS`, :func:`train_gpt`, :func:`train_preset`,
   :func:`train_reference`, :func:`load_reference`.
 

@@ -2,9 +2,16 @@
 
 Continuous batching (Yu et al. 2022, "Orca: A Distributed Serving System for Transformer-Based
 Generative Models"): at every step the engine takes whichever sequences are running, new ones
-included, pads them on the right into one batch, runs one forward pass and appends one token to
-each. A request therefore never waits for another to finish, and concurrent clients share forward
-passes, which is where the throughput of a server comes from on a CPU as much as on a GPU.
+included, runs them through the model together and appends one token to each. A request therefore
+never waits for another to finish, and concurrent clients share forward passes, which is where the
+throughput of a server comes from on a CPU as much as on a GPU.
+
+Each running sequence owns a row of a key-value cache (:mod:`vlcourse.gpt.kv_cache`), so a step
+costs one position per sequence: new sequences first have their prompt (all but its last token)
+prefilled into their row, then every row decodes its newest token in one batched step. A sequence
+longer than the model's context reads its last ``block_size`` tokens from position 0 again (as
+:func:`~vlcourse.gpt.generation.generate` does), which no cached key survives: such a row is
+prefilled anew at each step.
 
 Each sequence has its own random generator (seeded by the request's ``seed``), so what it samples
 does not depend on which other sequences shared its batches; at temperature 0 it takes the argmax.
@@ -22,7 +29,8 @@ from dataclasses import dataclass, field
 
 import torch
 
-from vlcourse.serve.models import ServedModel, all_logprobs, last_logits
+from vlcourse.gpt.kv_cache import KVCache, decode_step, empty_cache, prefill
+from vlcourse.serve.models import ServedModel, all_logprobs
 
 
 @dataclass
@@ -49,7 +57,10 @@ class SamplingParams:
 
 @dataclass
 class TokenEvent:
-    """One generated token: its text (cut short where a stop string begins), log-probability, alternatives."""
+    """One generated token: its text (cut short where a stop string begins), log-probability, alternatives.
+
+    ``logprob`` is NaN when no sequence of the step asked for log-probabilities (nothing reads it then).
+    """
 
     text: str
     token: str
@@ -86,6 +97,7 @@ class Sequence:
         self.text = ""  # all generated text so far
         self.pending: list[tuple[int, int, TokenEvent]] = []  # (start, end) offsets in text, event
         self.cancelled = False
+        self.cached = 0  # tokens of ids whose keys and values its cache row holds (-1: none valid)
         self.generator = torch.Generator().manual_seed(params.seed if params.seed is not None else random.getrandbits(63))
 
     def cancel(self) -> None:
@@ -163,6 +175,7 @@ class EngineStats:
     tokens: int = 0
     cancelled: int = 0
     largest_batch: int = 0
+    prefilled: int = 0
 
 
 class Engine:
@@ -173,6 +186,8 @@ class Engine:
         self.max_batch = max_batch
         self.inbox: queue.Queue = queue.Queue()
         self.active: list[Sequence] = []
+        self.cache: KVCache = empty_cache(served.model, 0)  # row i belongs to cache_rows[i]
+        self.cache_rows: list[Sequence] = []
         self.stats = EngineStats()
         self._stopped = False
         self._thread = threading.Thread(target=self._loop, name=f"engine-{served.name}", daemon=True)
@@ -227,6 +242,7 @@ class Engine:
                     for seq in self.active:
                         seq.sink(Failed(f"{type(exc).__name__}: {exc}"))
                     self.active = []
+                    self.cache, self.cache_rows = empty_cache(self.served.model, 0), []
 
     def _drop_cancelled(self, seq: Sequence) -> bool:
         if seq.cancelled:
@@ -245,18 +261,57 @@ class Engine:
             job.sink(logps[: len(job.rows)])
             logps = logps[len(job.rows):]
 
-    def _step(self) -> None:
+    def _sync_cache(self) -> None:
+        """Give the cache one row per active sequence, in the order of ``self.active``.
+
+        Rows of sequences that left are dropped and new sequences get empty rows at the end (the
+        active list is reordered to match: the sequences kept, then the new ones).
+        """
+        if self.cache_rows == self.active:
+            return
+        running = set(map(id, self.active))
+        kept = [i for i, seq in enumerate(self.cache_rows) if id(seq) in running]
+        known = set(map(id, self.cache_rows))
+        new = [seq for seq in self.active if id(seq) not in known]
+        if len(kept) < len(self.cache_rows):
+            self.cache = self.cache.select(kept)
+        self.cache = self.cache.extend(len(new))
+        for seq in new:
+            seq.cached = 0
+        self.cache_rows = [self.cache_rows[i] for i in kept] + new
+        self.active = list(self.cache_rows)
+
+    def _forward(self, batch: list[Sequence]) -> torch.Tensor:
+        """(B, V) next-token logits of every sequence, through the cache: prefill where needed, then one step."""
         context = self.served.context_length
+        stale = [i for i, s in enumerate(batch) if len(s.ids) > context or s.cached != len(s.ids) - 1]
+        windows = [batch[i].ids[-context:][:-1] for i in stale]  # all but the newest token, from position 0
+        if any(windows):
+            prefill(self.served.model, self.cache, [i for i, w in zip(stale, windows) if w], [w for w in windows if w])
+            self.stats.prefilled += sum(1 for w in windows if w)
+        for i, w in zip(stale, windows):
+            if not w:
+                self.cache.lengths[i] = 0
+        logits = decode_step(self.served.model, self.cache, torch.tensor([s.ids[-1] for s in batch]))  # (B, V)
+        for s in batch:
+            s.cached = len(s.ids) if len(s.ids) <= context else -1
+        return logits.float()
+
+    def _step(self) -> None:
+        self._sync_cache()
         batch = self.active
-        logits = last_logits(self.served.model, [s.ids[-context:] for s in batch])  # (B, V)
-        logps = torch.log_softmax(logits, dim=-1)  # (B, V)
+        logits = self._forward(batch)  # (B, V)
         self.stats.steps += 1
         self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
         tokens = logits.argmax(dim=-1)  # (B,): greedy choices, replaced below where a choice samples
         for i, seq in enumerate(batch):
             if seq.params.temperature != 0:
                 tokens[i] = choose(logits[i], seq.params, seq.generator)
-        chosen = logps.gather(1, tokens[:, None])[:, 0].tolist()  # (B,) log-probabilities of the choices
+        if any(seq.params.logprobs is not None for seq in batch):
+            logps = torch.log_softmax(logits, dim=-1)  # (B, V)
+            chosen = logps.gather(1, tokens[:, None])[:, 0].tolist()  # (B,) log-probabilities of the choices
+        else:  # nobody reads them: skip the softmax
+            chosen = [float("nan")] * len(batch)
         still = []
         for i, (seq, token) in enumerate(zip(batch, tokens.tolist())):
             previous = seq.ids[-1]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -33,6 +33,7 @@ class ServedModel:
     model: nn.Module
     tokenizer: object
     checkpoint: str
+    _texts: dict = field(default_factory=dict, repr=False)  # (token, previous) -> text, filled as they come
 
     @property
     def context_length(self) -> int:
@@ -45,12 +46,16 @@ class ServedModel:
         tokenizer of the caption GPT a word after a word brings its separating space with it, so the
         texts of a row's tokens, each taken after its predecessor, add up to ``decode(row)``.
         """
-        alone = self.tokenizer.decode([int(token_id)])
-        if previous is None:
-            return alone
-        before = self.tokenizer.decode([int(previous)])
-        both = self.tokenizer.decode([int(previous), int(token_id)])
-        return both[len(before):] if both.startswith(before) else alone
+        key = (int(token_id), None if previous is None else int(previous))
+        if key not in self._texts:  # at most vocab_size * (vocab_size + 1) entries
+            alone = self.tokenizer.decode([key[0]])
+            if previous is None:
+                self._texts[key] = alone
+            else:
+                before = self.tokenizer.decode([key[1]])
+                both = self.tokenizer.decode([key[1], key[0]])
+                self._texts[key] = both[len(before):] if both.startswith(before) else alone
+        return self._texts[key]
 
 
 def _load_gpt_shakespeare() -> tuple[nn.Module, object]:
