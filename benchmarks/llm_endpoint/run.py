@@ -129,7 +129,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--load", type=int, default=3000, help="requests in the load run (0: skip)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads of the server")
     parser.add_argument("--max-batch", type=int, default=64)
-    parser.add_argument("--rounds", type=int, default=6, help="alternating rounds of 8 requests for the overhead")
+    parser.add_argument("--rounds", type=int, default=6, help="alternating rounds (8 requests each for the overhead; "
+                        "--requests each for the concurrency levels)")
     parser.add_argument("--out", default=str(Path(__file__).with_name("results.json")))
     args = parser.parse_args(argv)
     texts = prompts(args.requests)
@@ -153,17 +154,27 @@ def main(argv: list[str] | None = None) -> dict:
         results["cache_equals_no_cache"] = timed["answers"]["in_process"] == timed["answers"]["in_process_no_cache"]
         print({k: results[k] for k in ("seconds_per_request", "http_overhead", "http_overhead_per_round")}, flush=True)
         reference = {}
-        for concurrency in (1, 8, 64):
-            seconds, out, tokens = asyncio.run(run_clients(url, texts, concurrency, args.max_tokens))
-            results[f"clients_{concurrency}"] = {"seconds": round(seconds, 3), "requests_per_second": round(len(texts) / seconds, 2),
-                                                  "tokens_per_second": round(tokens / seconds, 1)}
-            if concurrency == 1:
-                reference = dict(zip(texts, out))
-            results[f"clients_{concurrency}"]["same_text_as_one_client"] = out == [reference[p] for p in texts]
+        spent = {c: [] for c in (1, 8, 64)}
+        tokens = dict.fromkeys(spent, 0)
+        same = dict.fromkeys(spent, True)
+        for _ in range(args.rounds):  # alternate the levels, for the same reason as the overhead rounds
+            for concurrency in spent:
+                seconds, out, n = asyncio.run(run_clients(url, texts, concurrency, args.max_tokens))
+                spent[concurrency].append(seconds)
+                tokens[concurrency] += n
+                if not reference:
+                    reference = dict(zip(texts, out))
+                same[concurrency] &= out == [reference[p] for p in texts]
+        for concurrency, times in spent.items():
+            total = sum(times)
+            results[f"clients_{concurrency}"] = {"seconds": round(total, 3), "requests_per_second": round(len(texts) * len(times) / total, 2),
+                                                  "tokens_per_second": round(tokens[concurrency] / total, 1),
+                                                  "same_text_as_one_client": same[concurrency]}
             print(concurrency, results[f"clients_{concurrency}"], flush=True)
         one = results["clients_1"]["requests_per_second"]
         results["speedup_8"] = round(results["clients_8"]["requests_per_second"] / one, 2)
         results["speedup_64"] = round(results["clients_64"]["requests_per_second"] / one, 2)
+        results["speedup_per_round"] = {c: [round(t1 / t, 2) for t1, t in zip(spent[1], spent[c])] for c in (8, 64)}
         if args.load:
             load = [texts[i % len(texts)] for i in range(args.load)]
             seconds, out, tokens = asyncio.run(run_clients(url, load, 64, args.max_tokens))
