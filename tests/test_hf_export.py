@@ -11,15 +11,12 @@ transformers = pytest.importorskip("transformers")
 TEXTS = {
     "gpt-shakespeare-tiny": ["ROMEO:\nWhat light through yonder window breaks?", "\n\nKING HENRY IV:\n' -3$&"],
     "icl-tiny": ["red circle -> dax\nblue star -> wug\nred star ->", "3+8+6+2: 3+8=11, 11+6=17", "Hello? ok"],
+    "caption-gpt-shapes-tiny": ["a red circle\nthere is a small blue square above a green triangle\n", "\n\na red",
+                                "<bos> a <pad> red"],
 }
 
 
-NOT_EXPORTED = {"caption-gpt-shapes-tiny": "its word tokenizer (spaces between words, newline between captions) "
-                                           "has no tokenizer.json export yet"}
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.skip(reason=NOT_EXPORTED[n])) if n in NOT_EXPORTED
-                                  else n for n in available_models()])
+@pytest.mark.parametrize("name", available_models())
 def test_exported_model_loads_with_transformers_and_matches(name, tmp_path):
     served = load_served_model(name)
     folder = export_model(served.model, served.tokenizer, tmp_path / name)

@@ -90,7 +90,9 @@ def export_model(model: nn.Module, tokenizer, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(gpt2_config(model), indent=2) + "\n")
     save_file(gpt2_state_dict(model), str(out / "model.safetensors"), metadata={"format": "pt"})
-    hf_tokenizer(token_strings(tokenizer)).save(str(out / "tokenizer.json"))
+    # a tokenizer that is not a list of concatenated tokens (the caption GPT's words) builds its own
+    hf_tok = tokenizer.hf_tokenizer() if hasattr(tokenizer, "hf_tokenizer") else hf_tokenizer(token_strings(tokenizer))
+    hf_tok.save(str(out / "tokenizer.json"))
     (out / "tokenizer_config.json").write_text(json.dumps({
         "tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": model.config.block_size,
         "clean_up_tokenization_spaces": False}, indent=2) + "\n")
@@ -98,7 +100,7 @@ def export_model(model: nn.Module, tokenizer, out: Path) -> Path:
 
 
 def export_served(name: str, out: Path) -> Path:
-    """Export a model ``vlcourse serve`` serves (``gpt-shakespeare-tiny``, ``icl-tiny``) by its name."""
+    """Export a model ``vlcourse serve`` serves (``gpt-shakespeare-tiny``, ``icl-tiny``, ``caption-gpt-shapes-tiny``) by its name."""
     from vlcourse.serve.models import load_served_model
 
     served = load_served_model(name)

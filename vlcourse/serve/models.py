@@ -100,6 +100,24 @@ class CaptionText:
             ids += self.words.encode(line)
         return ids
 
+    def hf_tokenizer(self):
+        """The same tokenizer as a ``tokenizers.Tokenizer`` (for :mod:`vlcourse.llm.hf_export`).
+
+        Lower-casing, a split on spaces (dropped) and newlines (kept as the end token), a word-level
+        vocabulary in our ids (``"\\n"`` in place of ``<eos>``); the decoder puts a space before
+        every token, joins them, removes the spaces next to newlines and the leading one.
+        """
+        from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers
+
+        vocab = [*self.words.itos[:self.words.eos_id], "\n", *self.words.itos[self.words.eos_id + 1:]]
+        tok = Tokenizer(models.WordLevel({t: i for i, t in enumerate(vocab)}, unk_token="<unk>"))  # not in vocab: errors
+        tok.normalizer = normalizers.Lowercase()
+        tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(r"[^\S\n]+"), behavior="removed"),
+                                                     pre_tokenizers.Split("\n", behavior="isolated")])
+        tok.decoder = decoders.Sequence([decoders.Replace(Regex("^"), " "), decoders.Fuse(), decoders.Replace(" \n", "\n"),
+                                         decoders.Replace("\n ", "\n"), decoders.Strip(" ", 1, 0)])
+        return tok
+
     def decode(self, ids) -> str:
         if isinstance(ids, torch.Tensor):
             ids = ids.tolist()
