@@ -181,16 +181,19 @@ def test_socratic_caption_against_a_slow_version(client):
     data = shape_images(num=6)
     embeddings, encode = clip_image_embeddings(data.images), clip_text_encoder()
     proposals = caption_prefixes(data.vocab)
+    lengths = []
     for i in range(6):
-        ranked = socratic_caption(client, embeddings[i], encode, proposals, k=3)
+        ranked = socratic_caption(client, embeddings[i], encode, proposals, k=3, n=4)
         cos = lambda text: F.cosine_similarity(embeddings[i].double(), encode([text])[0].double(), dim=0).item()
         top = sorted(proposals, key=lambda p: -cos(p))[:3]
         candidates = []
-        for p in top:
-            text = client.completions.create(model=CAPTION_MODEL, prompt=p, max_tokens=16, temperature=0,
-                                             stop=["\n"]).choices[0].text
-            candidates.append((p + text).strip())
+        for p in top:  # one request per proposal (the function sends one for all): the same samples
+            reply = client.completions.create(model=CAPTION_MODEL, prompt=p, max_tokens=16, temperature=1.0, n=4,
+                                              seed=0, stop=["\n"])
+            candidates += [(p + c.text).strip() for c in sorted(reply.choices, key=lambda c: c.index)]
         candidates = list(dict.fromkeys(candidates))
         assert [c for c, _ in ranked] == sorted(candidates, key=lambda c: -cos(c))
         assert [s for _, s in ranked] == pytest.approx([cos(c) for c, _ in ranked], abs=1e-4)
         assert all(re.fullmatch(r"[a-z ]+", c) for c, _ in ranked)
+        lengths.append(len(ranked))
+    assert max(lengths) > 3  # the language model did write something beyond the proposals

@@ -15,8 +15,11 @@ from collections.abc import Sequence
 
 import httpx
 import openai
+import torch
 
-__all__ = ["ScriptedEndpoint"]
+from vlcourse.lora.probes import error_name  # noqa: F401  (the same probe, for 06's tests of ValueErrors)
+
+__all__ = ["ScriptedEndpoint", "table_encoder", "error_name", "call_and_arguments"]
 
 
 class ScriptedEndpoint:
@@ -66,3 +69,33 @@ class ScriptedEndpoint:
     def requests(self) -> list[dict]:
         """Every request body received so far (JSON as sent), in order."""
         return list(self.sent)
+
+
+def table_encoder(table: dict[str, torch.Tensor]):
+    """A text encoder that looks each text up in ``table`` (text -> (D,) tensor): ``encode(texts) -> (K, D)``.
+
+    Embeddings of chosen norms and directions make a test's expected similarities exact.
+    """
+    return lambda texts: torch.stack([table[t] for t in texts])
+
+
+def call_and_arguments(fn, args: list, kwargs: dict | None = None, watch: Sequence[int] = ()):
+    """``fn(*args, **kwargs)`` and the positional arguments ``watch`` as they are *after* the call.
+
+    Like :func:`vlcourse.grading.probes.call_and_inputs`, for calls whose other arguments (a client, a
+    text encoder) are not plain data: only the watched ones come back. The value comes back as it is
+    when it is plain data (strings, numbers, lists, dicts and tensors, nested), else as ``"<type>"``.
+    """
+    value = fn(*args, **dict(kwargs or {}))
+    return _plain(value), [args[i] for i in watch]
+
+
+def _plain(value):
+    if value is None or type(value) in (torch.Tensor, bool, int, float, str):
+        return value
+    if type(value) in (list, tuple):
+        items = [_plain(v) for v in value]
+        return type(value)(items)
+    if type(value) is dict and all(type(k) is str for k in value):
+        return {k: _plain(v) for k, v in value.items()}
+    return f"<{type(value).__name__}>"
