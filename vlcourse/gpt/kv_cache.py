@@ -2,10 +2,10 @@
 
 :meth:`GPT.forward <vlcourse.gpt.model.GPT.forward>` recomputes the keys and values of every position
 for each generated token. With causal attention the keys and values of position t depend on tokens
-``<= t`` only, so they can be computed once and kept: the ``past_key_values`` of GPT-2's code
-(Radford et al. 2019), the "KV cache" of inference systems (Pope et al. 2022, "Efficiently Scaling
-Transformer Inference", section 2). Each step then runs one position per sequence through the
-layers and attends over the kept keys and values.
+``<= t`` only, so they can be computed once and kept: the ``past`` of GPT-2's released code
+(Radford et al. 2019; ``past_key_values`` in Hugging Face transformers), the "KV cache" of inference
+systems (Pope et al. 2022, "Efficiently Scaling Transformer Inference"). Each step then runs one
+position per sequence through the layers and attends over the kept keys and values.
 
 This module is a second path through a GPT's weights, for inference only (no dropout, no gradients).
 It reads the parameters by their GPT-2 names (``wte``, ``wpe``, ``h.i.ln_1``, ``h.i.attn.c_attn``,
