@@ -9,14 +9,15 @@ prompt embedding; LiT (Zhai et al. 2022) locks a pretrained image tower and trai
 Everything is importable from ``vlcourse.clip``; reading order, file by file:
 
 * ``model_configs/*.json``: the course's architectures, registered with open_clip
-  (``open_clip.add_model_config``): ``vlc-clip-tiny`` (CPU) and ``vlc-clip-gpu``.
+  (``open_clip.add_model_config``): ``vlc-clip-tiny-rn`` (the CPU checkpoint's: a small ResNet image
+  tower), ``vlc-clip-tiny`` (the same text tower with a ViT image tower) and ``vlc-clip-gpu``.
 * ``loss`` (students write it; withheld while grading): :func:`clip_loss`.
 * ``zeroshot`` (students write it; withheld while grading): :func:`zero_shot_classifier`.
 * ``model``: :func:`create_clip` (open_clip's ``create_model_and_transforms`` + tokenizer; pretrained
   weights only when asked), :func:`prepare_images`, :func:`encode_images`, :func:`encode_texts`,
   :func:`text_encoder`, :func:`shape_templates`, :func:`zero_shot_accuracy`, :func:`retrieval_recall`.
-* ``train``: :data:`PRESETS`, :func:`train_clip` (``loss_fn=...``), :func:`evaluate_clip`,
-  :func:`lit_experiment`, :func:`train_reference`, :func:`load_reference`.
+* ``train``: :data:`PRESETS`, :func:`silhouette_pairs`, :func:`train_clip` (``loss_fn=...``),
+  :func:`evaluate_clip`, :func:`lit_experiment`, :func:`train_reference`, :func:`load_reference`.
 
 While a submission is graded, ``loss.py`` and ``zeroshot.py`` are empty files: the star imports below
 then bring nothing, and the rest of the package works with the student's functions passed in.
@@ -48,6 +49,7 @@ from vlcourse.clip.train import (
     CLIP_SHAPES,
     MAX_LOGIT_SCALE,
     PRESETS,
+    TINY_MODEL,
     CLIPPreset,
     TrainedCLIP,
     caption_data,
@@ -55,10 +57,12 @@ from vlcourse.clip.train import (
     evaluate_clip,
     lit_experiment,
     load_reference,
+    lock_image_tower,
     main,
     make_optimizer,
     reference_loss,
     save_reference,
+    silhouette_pairs,
     train_clip,
     train_preset,
     train_reference,

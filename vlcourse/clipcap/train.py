@@ -312,8 +312,12 @@ def load_reference(kind: str = "transformer", preset: str = "tiny", folder=None)
     return reference_clipcap()(mapper, lm).eval(), tokenizer
 
 
-def train_reference(preset: str = "tiny", folder=None) -> CheckpointEntry:
-    """Train the caption GPT and both mappers of a preset and save the three checkpoints."""
+def train_reference(preset: str = "tiny", folder=None, mappers_only: bool = False) -> CheckpointEntry:
+    """Train the caption GPT and both mappers of a preset and save the three checkpoints.
+
+    ``mappers_only``: keep the saved caption GPT of the preset and train (and save) only the mappers,
+    e.g. after the CLIP checkpoint changed (the GPT never sees CLIP).
+    """
     p = PRESETS[preset]
     if p.device.startswith("cuda") and not torch.cuda.is_available():
         raise RuntimeError("this preset needs a GPU; use the 'tiny' preset on a CPU")
@@ -321,6 +325,9 @@ def train_reference(preset: str = "tiny", folder=None) -> CheckpointEntry:
     tokenizer = CaptionTokenizer()
     train = caption_data(clip_model, "train", p.num_train, p.shapes, tokenizer)
     val = caption_data(clip_model, "val", 300, p.shapes, tokenizer)
+    if mappers_only:
+        lm, _, _ = load_caption_gpt(preset, folder)
+        return train_reference_mappers(preset, lm, train, val, folder, f"python -m vlcourse.clipcap --preset {preset} --mappers-only")
     command = f"python -m vlcourse.clipcap --preset {preset}"
 
     torch.manual_seed(p.seed)
@@ -342,11 +349,12 @@ def train_reference(preset: str = "tiny", folder=None) -> CheckpointEntry:
     return train_reference_mappers(preset, GPTCaptionLM(gpt), train, val, folder)
 
 
-def train_reference_mappers(preset: str, lm: GPTCaptionLM, train: CaptionData, val: CaptionData, folder=None) -> CheckpointEntry:
+def train_reference_mappers(preset: str, lm: GPTCaptionLM, train: CaptionData, val: CaptionData, folder=None,
+                            command: str | None = None) -> CheckpointEntry:
     """Train and save both reference mappers of a preset around a (frozen) caption GPT."""
     p = PRESETS[preset]
     tokenizer = CaptionTokenizer()
-    command = f"python -m vlcourse.clipcap --preset {preset}"
+    command = command or f"python -m vlcourse.clipcap --preset {preset}"
     mapper_cfg = dataclasses.replace(p.mapper, clip_dim=train.features.shape[1], lm_dim=lm.embed_dim)
     entry = None
     for kind in MAPPER_KINDS:
@@ -367,4 +375,13 @@ def train_reference_mappers(preset: str, lm: GPTCaptionLM, train: CaptionData, v
 
 
 def main(argv: list[str] | None = None) -> None:
-    reference_training_main("Train the reference caption GPT and ClipCap mappers on shapes.", PRESETS, train_reference, argv)
+    """``--preset``, ``--threads`` (see checkpoints.reference_training_main) and ``--mappers-only``."""
+    import argparse
+    import functools
+
+    extra = argparse.ArgumentParser(add_help=False)
+    extra.add_argument("--mappers-only", action="store_true")
+    known, rest = extra.parse_known_args(argv)
+    reference_training_main("Train the reference caption GPT and ClipCap mappers on shapes "
+                            "(--mappers-only: keep the saved caption GPT, train the two mappers).", PRESETS,
+                            functools.partial(train_reference, mappers_only=known.mappers_only), rest)
