@@ -1,8 +1,9 @@
 """Training the ICL model on synthetic episodes, measuring its in-context effects, its checkpoint.
 
 Train and ship the checkpoint with ``python -m vlcourse.icl --preset tiny`` (a few minutes on two
-CPU cores); show Kirsch et al.'s transition with ``python -m vlcourse.icl --tasks-sweep 1,4,16,64,0``
-(0: a fresh task per episode).
+CPU cores); show Kirsch et al.'s transition with ``python -m vlcourse.icl --tasks-sweep 8,0`` (0: a
+fresh task per episode; 5000 steps per model by default, about 10 minutes each on one core; last run,
+8-shot accuracy on seen / unseen tasks: 8 tasks 1.00 / 0.50, a fresh task per episode 0.73 / 0.72).
 """
 
 from __future__ import annotations
@@ -263,7 +264,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int)
     parser.add_argument("--tasks-sweep", help="comma-separated task counts (0: unbounded): show the "
                         "memorisation -> in-context learning transition instead of training the checkpoint")
-    parser.add_argument("--steps", type=int, default=1500, help="training steps per sweep model")
+    parser.add_argument("--steps", type=int, default=5000, help="training steps per sweep model (with a fresh "
+                        "task per episode, in-context copying had not emerged after a 3000-step run, it had after 5000)")
     parser.add_argument("--out", help="write the sweep's results as JSON here")
     parser.add_argument("--folder", help="write the checkpoint and its manifest entry here (default: vlcourse/weights)")
     args = parser.parse_args(argv)
