@@ -93,8 +93,9 @@ plt.ylim(0, 1); plt.ylabel("zero-shot accuracy"); plt.legend(); plt.title("held-
 DEMO_SECONDS["zero-shot"] = time.time() - t0
 """),
 ("md", "subslide", r"""
-Colour and size are read well; shape barely beats chance — this tiny model (18 CPU minutes of training)
-never learnt it. A zero-shot classifier is only as good as what the two towers agree on.
+Colour and size are easy for this tiny CLIP; shape is much harder (compare its bar with chance). It only learnt shape
+at all as a small ResNet trained with colour-free silhouettes among its pairs. A zero-shot classifier is only as good
+as what the two towers agree on.
 """),
 ("md", "slide", r"""
 ## LiT: which tower should adapt?
@@ -156,7 +157,7 @@ DEMO_SECONDS["Socratic"] = time.time() - t0
 # Demo: a deliberately noisy image / alt-text set built from shapes (vlcourse.lectures.webdata)
 from vlcourse.lectures.webdata import noisy_alt_text, align_filter, cc_filter, clip_scores, laion_filter, filter_report, NOISE_KINDS
 t0 = time.time()
-pairs = noisy_alt_text(budget(full=2000, quick=400, grade=100), seed=0)
+pairs = noisy_alt_text(budget(full=2000, quick=2000, grade=200), clean_fraction=0.25, seed=0)   # 3 in 4 pairs are noise
 image_text_grid(pairs.images[:12], [f"[{k}] {t}" for k, t in zip(pairs.kind[:12], pairs.texts[:12])],
                 title="only [clean] pairs describe their image")
 """),
@@ -185,8 +186,70 @@ Markdown("\n".join(lines) + f"\n\n{pairs.is_clean.float().mean():.0%} of the {le
   only CLIP catches a good caption on the **wrong** image.
 * CLIP filtering cannot see that an image is tiny: its score looks at content, not quality.
 * Strict rules also throw away good data (recall < 1): CC keeps ~3 % of what it sees.
+"""),
+("md", "subslide", r"""
+### Does filtering help a CLIP learn?
 
-**Privacy and consent.** Web-scale sets are scraped without asking the people in the pictures or their authors.
+The table says what each filter keeps. What matters is the model trained on it: train a **fresh** small CLIP
+(`vlc-clip-tiny`, a ViT that trains fast, with `vlcourse.clip.train_clip`) on each filter's pairs, **the same number of steps**
+for every filter and several seeds, then classify held-out colour × shape images zero-shot.
+
+We measure **colour** and **size**, which this small CLIP learns in about a hundred steps; it does not learn shape in
+seconds, so shape would show nothing either way. LAION's filter scores the pairs with the course's reference CLIP.
+"""),
+("code", "fragment", r"""
+# Demo: one small CLIP per filter and seed, trained from scratch on the kept pairs (vlcourse.lectures.webdata)
+from vlcourse.lectures.webdata import FilterTraining, zero_shot_after_filtering, beyond_seed_noise
+t0 = time.time()
+subsets = {"no filter": torch.ones(len(pairs), dtype=torch.bool), "ALIGN": rules["ALIGN"], "CC": rules["CC"],
+           "LAION": rules["LAION (CLIP >= 0.5)"], "all three": rules["all three"], "clean only": pairs.is_clean}
+subsets = {name: subsets[name] for name in budget(full=list(subsets), quick=["no filter", "CC", "LAION"], grade=["no filter", "LAION"])}
+train_cfg = FilterTraining(steps=budget(full=100, quick=100, grade=10), seeds=budget(full=(0, 1, 2, 3, 4), quick=(0, 1, 2), grade=(0, 1)))
+zs_filtered = zero_shot_after_filtering(pairs, subsets, train_cfg)
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.4), sharey=True)
+for ax, attr in zip(axes, train_cfg.attributes):
+    for i, runs in enumerate(zs_filtered[name][attr] for name in subsets):
+        ax.bar(i, np.mean(runs), color="C3" if i == 0 else "C0", alpha=0.6)
+        ax.scatter([i] * len(runs), runs, color="k", s=12, zorder=3)
+    ax.axhline(1 / len(vocab[attr]), color="grey", ls="--", label="chance")
+    ax.set_xticks(range(len(subsets)), [f"{n}\n{filter_report(k, pairs.is_clean)['kept']:.0%} kept" for n, k in subsets.items()], fontsize=8)
+    ax.set(ylim=(0, 1.02), title=f"zero-shot {attr}: bars the mean, dots the seeds"); ax.legend(fontsize=8)
+axes[0].set_ylabel(f"accuracy after {train_cfg.steps} steps")
+DEMO_SECONDS["filtering and zero-shot"] = time.time() - t0
+"""),
+("code", "fragment", r"""
+baseline = zs_filtered["no filter"]
+lines = ["| trained on | " + " | ".join(f"zero-shot {a}: mean (seeds)" for a in train_cfg.attributes) + " |", "|---|---|---|"]
+for name, accs in zs_filtered.items():
+    cells = []
+    for attr, runs in accs.items():
+        verdict = "" if name == "no filter" else (" **beyond seed noise**" if beyond_seed_noise(runs, baseline[attr]) else " within seed noise")
+        cells.append(f"{np.mean(runs):.2f} (" + " / ".join(f"{a:.2f}" for a in runs) + ")" + verdict)
+    lines.append(f"| {name} | " + " | ".join(cells) + " |")
+filters = [n for n in zs_filtered if n != "no filter"]
+apart = [f"{a} vs {b} ({attr})" for i, a in enumerate(filters) for b in filters[i + 1:] for attr in train_cfg.attributes
+         if beyond_seed_noise(zs_filtered[a][attr], zs_filtered[b][attr])]
+Markdown("\n".join(lines) + f"\n\n{len(train_cfg.seeds)} seeds, {train_cfg.steps} steps of {train_cfg.batch_size} pairs each; "
+         "compared with no filter by a two-sided t-test at 5 % over the seeds. "
+         f"Filter against filter, beyond seed noise: {', '.join(apart) or 'none'}.")
+"""),
+("md", "subslide", r"""
+### What the small CLIPs show
+
+* Colour is learnt in a sudden jump whose timing depends on the seed, so one run per filter would mislead: read the
+  seeds and the test. With 40 % clean pairs instead of 25 %, one unfiltered seed in four did learn colour in 100
+  steps (0.91): noise slows learning down and makes it unreliable, it does not forbid it.
+* No single kind of noise is to blame: dropping only the spam, only the mismatched captions or only the boilerplate
+  still leaves colour near chance at 100 steps (measured, two seeds each: 0.21 / 0.19, 0.02 / 0.28, 0.00 / 0.02).
+  Each filter removes several kinds at once and lifts the clean share from a quarter to about a half.
+* Filtering buys **speed** at our scale: with four times the steps (400), the unfiltered CLIP also reads colour
+  (measured, two seeds: 0.96 / 0.94; LAION-filtered 1.00 / 0.99, within noise by the t-test). At web scale compute is the
+  limit, and DataComp (Gadre et al. 2023) finds filtered pools win at a fixed compute budget.
+"""),
+("md", "subslide", r"""
+### Privacy and consent
+
+Web-scale sets are scraped without asking the people in the pictures or their authors.
 LAION was found to contain private medical photos (Ars Technica, 2022) and personal data; filtering by CLIP score or
 NSFW tags does not remove them. Whoever trains on such data inherits the problem.
 """),
@@ -391,7 +454,7 @@ for attr in ["color", "shape"]:
     accs = [episode_accuracy(feats, f_labels[attr], ("dax", "blicket"), shots, episodes) for shots in (1, 2, 4)]
     plt.plot([1, 2, 4], accs, "o-", label=f"dax/blicket = two {attr}s")
 plt.axhline(0.5, color="grey", ls="--", label="chance"); plt.ylim(0.4, 1.02); plt.xlabel("support images per word")
-plt.ylabel("query named correctly"); plt.legend(); plt.title("binding is only as good as the features (our CLIP never learnt shape)")
+plt.ylabel("query named correctly"); plt.legend(); plt.title("binding is only as good as the features")
 DEMO_SECONDS["Frozen binding"] = time.time() - t0
 """),
 ("md", "subslide", r"""

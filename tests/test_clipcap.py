@@ -4,6 +4,7 @@ random config (offline), the caption metrics and the reference checkpoints."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -199,6 +200,25 @@ def test_tokenizer_round_trips_every_caption():
         tok.batch(["a small red circle"], 4)
 
 
+def test_scene_stream_describes_each_scene_twice_in_a_row():
+    from vlcourse.clip import CLIP_SHAPES
+    from vlcourse.data.shapes import generate_shapes
+
+    tok = CaptionTokenizer()
+    stream = clipcap.scene_stream(tok, CLIP_SHAPES, 30)
+    assert stream[-1].item() == tok.eos_id
+    captions, current = [], []
+    for i in stream.tolist():
+        if i == tok.eos_id:
+            captions.append(tok.decode(current))
+            current = []
+        else:
+            current.append(i)
+    data = generate_shapes(dataclasses.replace(CLIP_SHAPES, num_samples=30), "train")
+    assert captions[0::2] == data.captions and captions[1::2] == data.canonical_captions
+    assert sum(a != b for a, b in zip(captions[0::2], captions[1::2])) > 10  # mostly real paraphrases
+
+
 def test_caption_metrics():
     refs = [["a small red circle"], ["a large blue square left of a small green cross"], ["a small cyan diamond"]]
     perfect = clipcap.caption_scores([r[0] for r in refs], refs)
@@ -227,6 +247,8 @@ def test_reference_checkpoints_caption_better_than_chance(kind):
     scores = clipcap.evaluate_captions(model, data, tokenizer)
     chance = clipcap.random_caption_baseline(data, clipcap.caption_data(clip_model, "train", 200, tokenizer=tokenizer).captions)
     assert all(clipcap.parse_main_object(c) for c in scores["captions"])  # well-formed captions
-    # The tiny models condition only weakly (200 CPU steps, a CLIP that has not learnt shape): better than
-    # a random training caption, far from the nearest-caption baseline; see benchmarks/clip/README.md.
-    assert scores["cider"] > chance["cider"] and len(set(scores["captions"])) >= 2
+    # Measured on 300 validation images: CIDEr 6.1 to 6.2 against 0.8 for a random caption (7.1 for the
+    # nearest caption by CLIP), main object's shape/colour/size right 75 to 83 %; see benchmarks/clip/README.md.
+    assert scores["cider"] > chance["cider"] + 3 and scores["bleu4"] > chance["bleu4"] + 0.2
+    for attr in ("shape", "color", "size"):
+        assert scores[attr] > chance[attr] + 0.2, (attr, scores[attr], chance[attr])

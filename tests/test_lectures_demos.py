@@ -119,6 +119,53 @@ def test_clip_scores_are_rowwise_cosines():
     assert webdata.clip_scores(a, b).tolist() == pytest.approx(want, abs=1e-6)
 
 
+def test_t_statistic_matches_the_textbook_formula():
+    a, b = [0.9, 0.7, 0.8], [0.2, 0.4]
+    ma, mb = sum(a) / 3, sum(b) / 2
+    pooled = (sum((x - ma) ** 2 for x in a) + sum((x - mb) ** 2 for x in b)) / 3
+    t, df = webdata.t_statistic(a, b)
+    assert df == 3 and t == pytest.approx((ma - mb) / math.sqrt(pooled * (1 / 3 + 1 / 2)))
+    with pytest.raises(ValueError, match="two runs"):
+        webdata.t_statistic([0.5], [0.1, 0.2])
+
+
+def test_beyond_seed_noise_is_a_t_test_at_five_percent():
+    assert webdata.beyond_seed_noise([0.9, 0.91, 0.89], [0.2, 0.21, 0.19])
+    # two seeds that do not overlap are not enough when they scatter (t = 2.9 < 4.30)
+    assert not webdata.beyond_seed_noise([0.95, 0.59], [0.25, 0.0])
+    assert not webdata.beyond_seed_noise([0.9], [0.1]), "one run per group cannot show a difference"
+    assert webdata.beyond_seed_noise([0.5, 0.5], [0.4, 0.4]) and not webdata.beyond_seed_noise([0.5, 0.5], [0.5, 0.5])
+
+
+def test_filter_training_rejects_bad_budgets():
+    with pytest.raises(ValueError, match="batch_size"):
+        webdata.FilterTraining(batch_size=1)
+    with pytest.raises(ValueError, match="seeds"):
+        webdata.FilterTraining(seeds=())
+
+
+def test_zero_shot_after_filtering_is_seeded_and_one_result_per_seed(pairs):
+    cfg = webdata.FilterTraining(steps=3, batch_size=16, seeds=(0, 1), num_eval=30)
+    keeps = {"all": torch.ones(len(pairs), dtype=torch.bool), "clean": pairs.is_clean}
+    first = webdata.zero_shot_after_filtering(pairs, keeps, cfg)
+    assert set(first) == {"all", "clean"} and all(len(runs) == 2 for accs in first.values() for runs in accs.values())
+    assert all(0.0 <= a <= 1.0 for accs in first.values() for runs in accs.values() for a in runs)
+    again = webdata.zero_shot_after_filtering(pairs, {"clean": keeps["clean"]}, cfg)
+    assert again["clean"] == first["clean"]
+    with pytest.raises(ValueError, match="keeps 0 pairs"):
+        webdata.zero_shot_after_filtering(pairs, {"nothing": torch.zeros(len(pairs), dtype=torch.bool)}, cfg)
+
+
+def test_spam_free_pairs_teach_colour_faster_than_the_noisy_set():
+    """The lecture's setting (2000 pairs, a quarter clean, 100 steps): the clean pairs teach zero-shot colour,
+    the unfiltered noisy set does not yet."""
+    noisy = webdata.noisy_alt_text(2000, clean_fraction=0.25, seed=0)
+    cfg = webdata.FilterTraining(steps=100, seeds=(0, 1), attributes=("color",))
+    got = webdata.zero_shot_after_filtering(noisy, {"no filter": torch.ones(len(noisy), dtype=torch.bool),
+                                                    "clean only": noisy.is_clean}, cfg)
+    assert np.mean(got["clean only"]["color"]) > np.mean(got["no filter"]["color"]) + 0.3, got
+
+
 # --- BLIP -------------------------------------------------------------------------------------
 
 def test_hard_negatives_never_pick_the_positive_and_follow_the_softmax():

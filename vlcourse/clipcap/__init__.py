@@ -42,6 +42,7 @@ from vlcourse.clipcap.train import (
     caption_data,
     caption_gpt_config,
     caption_stream,
+    scene_stream,
     checkpoint_name,
     clipcap_step,
     evaluate_captions,

@@ -34,7 +34,7 @@ from vlcourse.gpt import GPT, GPTConfig
 from vlcourse.training import TrainConfig, learning_rate
 
 __all__ = [
-    "CAPTION_LENGTH", "MAPPER_KINDS", "CaptionData", "ClipCapPreset", "PRESETS", "caption_data", "caption_gpt_config", "caption_stream", "stream_windows", "train_caption_gpt",
+    "CAPTION_LENGTH", "MAPPER_KINDS", "CaptionData", "ClipCapPreset", "PRESETS", "caption_data", "caption_gpt_config", "caption_stream", "scene_stream", "stream_windows", "train_caption_gpt",
     "reference_mapper", "reference_clipcap", "reference_generate", "train_mapper", "clipcap_step",
     "evaluate_captions", "score_captions", "nearest_caption_baseline", "random_caption_baseline", "checkpoint_name",
     "train_reference", "train_reference_mappers", "load_caption_gpt", "load_mapper", "load_reference", "main",
@@ -106,10 +106,10 @@ PRESETS: dict[str, ClipCapPreset] = {
         gpt_train=TrainConfig(steps=400, lr=3e-3, min_lr=3e-4, warmup_steps=30, weight_decay=0.1, progress=True),
         gpt_batch_size=64,
         mapper=MapperConfig(prefix_length=4, clip_length=4, num_layers=2, num_heads=4),
-        mapper_train=TrainConfig(steps=200, lr=3e-3, min_lr=3e-4, warmup_steps=20, weight_decay=0.0, progress=True),
+        mapper_train=TrainConfig(steps=1000, lr=3e-3, min_lr=3e-4, warmup_steps=20, weight_decay=0.0, progress=True),
         mapper_batch_size=64,
         num_train=5000,
-        description="caption GPT 2 x 64 (word tokens), mappers to a 4-token prefix, 400 + 200 + 200 steps: minutes on 2 CPU cores",
+        description="caption GPT 2 x 64 (word tokens), mappers to a 4-token prefix, 400 + 1000 + 1000 steps: 1 to 3 minutes on 2 CPU cores",
     ),
     "gpu": ClipCapPreset(
         gpt=GPTConfig(vocab_size=64, block_size=32, n_layer=6, n_head=8, n_embd=256),
@@ -180,6 +180,22 @@ def caption_stream(tokenizer: CaptionTokenizer, captions: list[str]) -> torch.Te
     for caption in captions:
         ids += tokenizer.encode(caption) + [tokenizer.eos_id]
     return torch.tensor(ids, dtype=torch.long)
+
+
+def scene_stream(tokenizer: CaptionTokenizer, shapes: ShapesConfig, num: int, split: str = "train") -> torch.Tensor:
+    """The caption GPT's training text: every scene of a shapes split described twice in a row, a
+    paraphrase then the canonical caption, as one :func:`caption_stream`.
+
+    Why twice: in a stream of independent captions nothing before the last end token helps to predict
+    the next caption, so the GPT learns to ignore what came before, and a frozen language model that
+    ignores its context cannot be steered by a prefix (measured with 1000 mapper steps: the main
+    object's colour right in 31 to 34 % of the captions, chance 21 %; size at chance). When the text
+    before a caption describes the same scene, the GPT learns to read it; that is the ability ClipCap
+    borrows from GPT-2, which learnt it from web text, and the prefix takes the place of the earlier
+    description (the same mappers then name colour in 77 % and size in 83 % of the captions).
+    """
+    data = generate_shapes(dataclasses.replace(shapes, num_samples=num), split)
+    return caption_stream(tokenizer, [c for pair in zip(data.captions, data.canonical_captions) for c in pair])
 
 
 def stream_windows(stream: torch.Tensor, idx: torch.Tensor, length: int) -> torch.Tensor:
@@ -333,17 +349,18 @@ def train_reference(preset: str = "tiny", folder=None, mappers_only: bool = Fals
     torch.manual_seed(p.seed)
     gpt = GPT(caption_gpt_config(p, tokenizer))
     start = time.perf_counter()
-    losses = train_caption_gpt(gpt, caption_stream(tokenizer, train.captions), p.gpt_train, p.gpt_batch_size, p.seed)
+    losses = train_caption_gpt(gpt, scene_stream(tokenizer, p.shapes, p.num_train), p.gpt_train, p.gpt_batch_size, p.seed)
     gpt.eval()
     with torch.no_grad():
-        val_stream = caption_stream(tokenizer, val.captions)
+        val_stream = scene_stream(tokenizer, p.shapes, len(val.captions), "val")
         T = gpt.config.block_size
         windows = stream_windows(val_stream, torch.arange(0, len(val_stream) - T - 1, T), T + 1)
         val_loss = gpt(windows[:, :-1], windows[:, 1:])[1].item()
     state = {k: v for k, v in gpt.state_dict().items() if k != "lm_head.weight"}  # tied to wte
     save_checkpoint(checkpoint_name("gpt", preset), state, preset=preset, folder=folder, command=command,
                     config={"model": asdict(gpt.config), "train": asdict(p.gpt_train), "batch_size": p.gpt_batch_size,
-                            "words": tokenizer.itos[3:], "num_train": p.num_train, "seed": p.seed},
+                            "words": tokenizer.itos[3:], "num_train": p.num_train, "seed": p.seed,
+                            "text": "scene_stream: each training scene's paraphrase, then its canonical caption"},
                     metrics={"train_loss": round(sum(losses[-20:]) / 20, 4), "val_loss": round(val_loss, 4),
                              "train_seconds": round(time.perf_counter() - start, 1)})
     return train_reference_mappers(preset, GPTCaptionLM(gpt), train, val, folder)

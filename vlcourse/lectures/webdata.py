@@ -11,7 +11,9 @@ source:
   similarity >= 0.28 with ViT-B/32), which removes ~90 % of Common Crawl.
 
 :func:`noisy_alt_text` builds the noisy set from shapes images and captions, with a ground-truth
-flag per pair, so the filters' precision and recall can be measured.
+flag per pair, so the filters' precision and recall can be measured, and
+:func:`zero_shot_after_filtering` trains a small CLIP (``vlcourse.clip``) on each filter's subset to
+measure what the filter does to zero-shot accuracy.
 """
 
 from __future__ import annotations
@@ -143,5 +145,111 @@ def filter_report(keep: Tensor, is_clean: Tensor) -> dict[str, float]:
             "recall": tp / int(is_clean.sum()) if int(is_clean.sum()) else float("nan")}
 
 
+@dataclass
+class FilterTraining:
+    """How :func:`zero_shot_after_filtering` trains and tests one small CLIP per filter.
+
+    Attributes:
+        steps: training steps of each CLIP (the same for every filter: equal compute, not equal epochs).
+        batch_size: pairs per step.
+        lr: peak learning rate (``warmup_steps`` of linear warm-up, then cosine down to ``lr / 20``).
+        seeds: one CLIP per seed and filter (initialisation and batch order).
+        model: an open_clip name registered by ``vlcourse.clip`` (the tiny CLIP's architecture).
+        attributes: the shapes attributes to classify zero-shot (colour and size are learnt in a
+            hundred steps; shape is not, see ``vlcourse.clip.train``).
+        num_eval: held-out test images (colour x shape pairs never seen in training).
+    """
+
+    steps: int = 100
+    batch_size: int = 64
+    lr: float = 2e-3
+    seeds: tuple[int, ...] = (0, 1)
+    model: str = "vlc-clip-tiny"
+    attributes: tuple[str, ...] = ("color", "size")
+    num_eval: int = 150
+    warmup_steps: int = 10
+
+    def __post_init__(self):
+        if self.steps < 1 or self.batch_size < 2:
+            raise ValueError(f"steps must be >= 1 and batch_size >= 2 (a contrastive batch needs a negative), "
+                             f"got {self.steps} and {self.batch_size}")
+        if not self.seeds:
+            raise ValueError("seeds is empty: give at least one seed, e.g. seeds=(0, 1)")
+
+
+def zero_shot_after_filtering(pairs: NoisyPairs, keeps: dict[str, Tensor],
+                              cfg: FilterTraining | None = None) -> dict[str, dict[str, list[float]]]:
+    """Train a fresh small CLIP on each filter's subset of ``pairs`` and test it zero-shot.
+
+    Each filter's kept pairs train ``len(cfg.seeds)`` CLIPs from random weights with
+    ``vlcourse.clip.train_clip`` (the reference contrastive loss, CLIP: Radford et al. 2021) for
+    ``cfg.steps`` steps; each is then tested with a prompt ensemble on held-out colour x shape images.
+
+    Args:
+        pairs: the noisy set, N pairs.
+        keeps: filter name -> (N,) bool mask of the pairs it keeps (e.g. all True for "no filter").
+        cfg: the training budget.
+
+    Returns:
+        ``{filter name: {attribute: [accuracy per seed]}}``.
+    """
+    from vlcourse.clip import create_clip, shape_templates, train_clip, zero_shot_accuracy, zero_shot_data
+    from vlcourse.training import TrainConfig
+
+    cfg = cfg or FilterTraining()
+    images, labels, vocab = zero_shot_data("heldout", cfg.num_eval)
+    schedule = TrainConfig(steps=cfg.steps, lr=cfg.lr, min_lr=cfg.lr / 20, warmup_steps=min(cfg.warmup_steps, cfg.steps),
+                           weight_decay=0.1, progress=False)
+    results: dict[str, dict[str, list[float]]] = {}
+    for name, keep in keeps.items():
+        kept = keep.nonzero()[:, 0].tolist()
+        if len(kept) < 2:
+            raise ValueError(f"filter {name!r} keeps {len(kept)} pairs; a contrastive batch needs at least 2")
+        results[name] = {attr: [] for attr in cfg.attributes}
+        for seed in cfg.seeds:
+            torch.manual_seed(seed)
+            model, _, tokenizer = create_clip(cfg.model)
+            train_clip(model, tokenizer, pairs.images[kept], [pairs.texts[i] for i in kept], schedule,
+                       cfg.batch_size, seed=seed, desc=name)
+            model.eval()
+            with torch.no_grad():
+                for attr in cfg.attributes:
+                    results[name][attr].append(zero_shot_accuracy(model, tokenizer, images, labels[attr], vocab[attr],
+                                                                  shape_templates(attr, vocab)))
+    return results
+
+
+# Two-sided 5 % critical values of Student's t by degrees of freedom (beyond 30, the normal's 1.96).
+T_CRITICAL_5 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26, 10: 2.23,
+                12: 2.18, 14: 2.14, 16: 2.12, 18: 2.10, 20: 2.09, 25: 2.06, 30: 2.04}
+
+
+def t_statistic(a: list[float], b: list[float]) -> tuple[float, int]:
+    """Student's two-sample t statistic (pooled variance) of ``mean(a) - mean(b)`` and its degrees of freedom."""
+    if len(a) < 2 or len(b) < 2:
+        raise ValueError(f"a t-test needs at least two runs per group, got {len(a)} and {len(b)}")
+    x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    df = len(x) + len(y) - 2
+    pooled = (((x - x.mean()) ** 2).sum() + ((y - y.mean()) ** 2).sum()) / df
+    diff = x.mean() - y.mean()
+    if pooled == 0.0:
+        return (0.0 if diff == 0 else float(np.sign(diff)) * float("inf")), df
+    return float(diff / np.sqrt(pooled * (1 / len(x) + 1 / len(y)))), df
+
+
+def beyond_seed_noise(a: list[float], b: list[float]) -> bool:
+    """Whether per-seed results ``a`` and ``b`` differ by more than seed noise: a two-sided t-test at 5 %.
+
+    With few seeds only large, consistent differences pass (two seeds per group need t > 4.30); fewer
+    than two runs in a group can never show a difference. Everything else is reported as no
+    measurable difference.
+    """
+    if len(a) < 2 or len(b) < 2:
+        return False
+    t, df = t_statistic(a, b)
+    critical = T_CRITICAL_5[max(k for k in T_CRITICAL_5 if k <= df)] if df <= 30 else 1.96
+    return abs(t) > critical
+
+
 __all__ = ["NOISE_KINDS", "NoisyPairs", "noisy_alt_text", "align_filter", "cc_filter", "clip_scores",
-           "laion_filter", "filter_report"]
+           "laion_filter", "filter_report", "FilterTraining", "zero_shot_after_filtering", "t_statistic", "beyond_seed_noise"]
