@@ -529,25 +529,96 @@ DEMO_SECONDS["Kirsch task count"] = time.time() - t0
 
 * **Few-shot CoT** (Wei et al., NeurIPS 2022): the examples in the prompt show their working, so the model writes
   its reasoning before the answer.
-* **Zero-shot CoT** (Kojima et al., NeurIPS 2022): append "Let's think step by step."
+* **Zero-shot CoT** (Kojima et al., NeurIPS 2022): no examples; append "Let's think step by step."
 * **Self-consistency** (Wang et al., ICLR 2023): sample several reasoning chains, answer with the **majority**.
 * **Multimodal CoT** (Zhang et al. 2023): fine-tune a smaller model to write a rationale, then the answer, from image and text.
 
 ```python
 from vlcourse.llm import LLM          # any OpenAI-compatible endpoint; the course's local one by default
 llm = LLM()
-chains = [llm.complete(question + "\nLet's think step by step.", temperature=0.8) for _ in range(5)]
+chains = llm.complete(question + "\nLet's think step by step.", temperature=0.8, n=5)
 ```
 """),
-("code", "subslide", r"""
-# Why voting helps: if one chain is right with probability p and errors scatter over 3 wrong answers
-from vlcourse.lectures.emergence import majority_vote_accuracy
+("md", "subslide", r"""
+### Our model: sums of four digits
+
+The course's `icl-tiny` (a small GPT, `vlcourse.icl`) saw sums written two ways: directly, `3+8+6+2=19`, or with a
+chain of thought, `3+8+6+2: 3+8=11, 11+6=17, 17+2=19`. We test it on digit tuples it **never** saw.
+
+* In its format, `=` asks for the answer at once and `:` asks for the working: `:` is its "Let's think step by step"
+  (zero-shot CoT). A worked example before the question makes it few-shot.
+* Its context is short (64 tokens; a worked chain takes about 35), so one example is all that fits.
+* Every call goes through `vlcourse.llm`: the course's local endpoint here, a real provider with two environment variables.
+"""),
+("code", "fragment", r"""
+# Demo: direct answers vs chains of thought, zero-shot and with one worked example, through vlcourse.llm
+import random
+from vlcourse.llm import LLM
+from vlcourse.icl.episodes import arithmetic_line, arithmetic_prompt, digit_tuples, final_number
+from vlcourse.lectures.emergence import majority_answer, majority_vote_accuracy, mcnemar_p
 t0 = time.time()
-n_samples = [1, 3, 5, 7, 9, 11]
-for p_right in (0.3, 0.4, 0.6):
-    plt.plot(n_samples, [majority_vote_accuracy(p_right, n, 3) for n in n_samples], "o-", label=f"one chain right {p_right:.0%}")
-plt.xlabel("sampled reasoning chains"); plt.ylabel("majority answer right"); plt.ylim(0, 1); plt.legend()
-plt.title("self-consistency: exact probabilities")
+llm = LLM()                                    # the local endpoint (started on demand) unless OPENAI_BASE_URL is set
+print("model:", llm.model)                     # asks the endpoint which models it serves (starting it here, once)
+rng = random.Random(0)
+problems = rng.sample(digit_tuples("heldout"), budget(full=300, quick=60, grade=10))
+truth = np.array([sum(d) for d in problems])
+demo = rng.choice(digit_tuples("train"))
+right = {}                                     # (shots, way) -> (problems,) bool
+for shots in (0, 1):
+    for cot in (False, True):
+        prefix = "".join(text for text, _ in arithmetic_line(demo, cot)) if shots else ""
+        prompts = [prefix + arithmetic_prompt(d, cot) for d in problems]
+        replies = llm.batch_complete(prompts, max_tokens=40 if cot else 4, temperature=0, stop=["\n"], progress=False)
+        right[(shots, "chain of thought" if cot else "direct")] = np.array([final_number(r.choices[0].text) for r in replies]) == truth
+        print(f"{prompts[0]!r} -> {replies[0].choices[0].text!r}")
+for i, way in enumerate(["direct", "chain of thought"]):
+    plt.bar(np.arange(2) + 0.4 * i, [right[(k, way)].mean() for k in (0, 1)], width=0.4, label=way)
+plt.xticks(np.arange(2) + 0.2, ["zero-shot", "one worked example"]); plt.ylim(0, 1.05)
+plt.ylabel(f"right on {len(problems)} held-out sums"); plt.legend(); plt.title(f"{llm.model}, greedy decoding")
+DEMO_SECONDS["chain of thought"] = time.time() - t0
+"""),
+("code", "fragment", r"""
+lines = ["| prompt | direct | chain of thought | difference (McNemar test on the same sums) |", "|---|---|---|---|"]
+for shots, name in [(0, "zero-shot"), (1, "one worked example")]:
+    d, c = right[(shots, "direct")], right[(shots, "chain of thought")]
+    p = mcnemar_p(c, d)
+    lines.append(f"| {name} | {d.mean():.2f} | {c.mean():.2f} | {c.mean() - d.mean():+.2f}, p = {p:.2g}: "
+                 + ("**beyond chance**" if p < 0.05 else "within noise") + " |")
+Markdown("\n".join(lines))
+"""),
+("md", "subslide", r"""
+### Reading the result
+
+* A chain helps when one step is too big for the model and small steps are not: the direct answer needs the whole sum
+  at once, the chain one small addition at a time. Whether it helps **this** model is the table's measured answer, with
+  its test; a model that already adds four digits at once gains nothing from writing the steps.
+* Few-shot prompting only helps in formats the model knows. If the worked example makes things worse, look at the
+  training data: icl-tiny learnt from sequences of at most 60 characters, so a chain after another chain is new to it.
+"""),
+("md", "subslide", r"""
+### Self-consistency: sample chains, take the majority
+
+Greedy decoding gives one chain. Sampling at a temperature gives different chains, some wrong; when the right answer
+is the most common one, a vote over several chains is right more often than one sampled chain. How much more depends
+on how the wrong answers scatter: spread over many values, even a minority of right chains wins the vote.
+"""),
+("code", "fragment", r"""
+# Demo: k chains per held-out sum, sampled hot (temperature 1.5, one seeded request with n = k), majority of the first k
+t0 = time.time()
+n_samples = budget(full=[1, 3, 5, 9, 15], quick=[1, 3, 5, 9], grade=[1, 3])
+replies = llm.batch_complete([arithmetic_prompt(d, True) for d in problems], max_tokens=40, temperature=1.5, stop=["\n"],
+                             n=max(n_samples), seed=0, progress=False)
+chains = [[final_number(c.text) for c in sorted(r.choices, key=lambda c: c.index)] for r in replies]   # (problems, k)
+one_chain = np.mean([a == t for ch, t in zip(chains, truth) for a in ch])
+voted = [np.mean([majority_answer(ch[:k]) == t for ch, t in zip(chains, truth)]) for k in n_samples]
+plt.plot(n_samples, voted, "o-", label="majority of the sampled chains (measured)")
+plt.plot(n_samples, [majority_vote_accuracy(one_chain, k, 3) for k in n_samples], "--", color="grey",
+         label="prediction if errors scattered over only 3 wrong answers")
+plt.axhline(right[(0, "chain of thought")].mean(), color="C1", ls=":", label="one greedy chain")
+plt.xlabel("sampled chains per question"); plt.ylabel("right"); plt.ylim(0, 1.05); plt.legend(fontsize=8)
+plt.title(f"one chain sampled at temperature 1.5 is right {one_chain:.0%} of the time")
+print("majority vote:", ", ".join(f"{k} chains {a:.2f}" for k, a in zip(n_samples, voted)),
+      f"| greedy chain {right[(0, 'chain of thought')].mean():.2f}")
 DEMO_SECONDS["self-consistency"] = time.time() - t0
 """),
 # ---------------------------------------------------------------- adaptation

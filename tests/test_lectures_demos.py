@@ -6,6 +6,7 @@ for the property the lecture claims for it.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -273,6 +274,25 @@ def test_episode_accuracy_perfect_on_separable_features():
 
 
 # --- emergence and self-consistency -----------------------------------------------------------
+
+def test_majority_answer_ignores_unparsed_samples():
+    assert emergence.majority_answer([3, None, 5, 5, None, None]) == 5
+    assert emergence.majority_answer([None, None]) is None
+    assert emergence.majority_answer([7, 8]) == 7, "a tie goes to the answer seen first"
+
+
+def test_mcnemar_p_matches_enumerating_every_sign_pattern():
+    a = [True] * 6 + [False] * 2 + [True] * 5 + [False] * 3    # 6 + 2 disagreements, 8 agreements
+    b = [False] * 6 + [True] * 2 + [True] * 5 + [False] * 3
+    # brute force: all 2**8 ways the 8 disagreements could fall, as likely as each other under the null
+    extreme = sum(1 for signs in itertools.product((0, 1), repeat=8) if min(sum(signs), 8 - sum(signs)) <= 2)
+    assert emergence.mcnemar_p(a, b) == pytest.approx(extreme / 2 ** 8)
+    assert emergence.mcnemar_p(b, a) == emergence.mcnemar_p(a, b)
+    assert emergence.mcnemar_p([True, False], [True, False]) == 1.0
+    assert emergence.mcnemar_p([True] * 12, [False] * 12) < 0.001
+    with pytest.raises(ValueError, match="same questions"):
+        emergence.mcnemar_p([True], [True, False])
+
 
 def test_exact_match_formula_matches_simulation():
     for p, k in [(0.9, 5), (0.5, 3)]:

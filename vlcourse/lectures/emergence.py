@@ -8,12 +8,16 @@ and then shoots up even when p grows smoothly with scale.
 
 Self-consistency (Wang et al. 2023) samples several chains of thought and takes the majority answer:
 when one answer is right more often than any single wrong one, the vote is right more often still.
+:func:`majority_answer` is that vote on real samples; :func:`mcnemar_p` says whether two ways of
+prompting, scored on the same questions, differ by more than chance.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -71,3 +75,29 @@ def simulate_majority_vote(p_correct: float, samples: int, wrong_answers: int, t
         if counts[0] == top:
             hits += 1.0 / (counts == top).sum()
     return hits / trials
+
+
+def majority_answer(answers: Sequence[object]):
+    """The most common answer among samples, ignoring ``None`` (no answer parsed); ties go to the one
+    seen first. ``None`` when no sample gave an answer."""
+    counts = Counter(a for a in answers if a is not None)
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def mcnemar_p(a_right: Sequence[bool], b_right: Sequence[bool]) -> float:
+    """Exact two-sided McNemar test: the p-value that methods A and B, scored on the same N questions, are
+    equally accurate.
+
+    Only the questions where they disagree count: A right and B wrong (``n_a`` times) or the reverse
+    (``n_b``). Under the null each disagreement goes either way with probability 1/2, so
+    ``p = min(1, 2 * P[Binomial(n_a + n_b, 1/2) <= min(n_a, n_b)])``; 1.0 when they never disagree.
+    """
+    if len(a_right) != len(b_right):
+        raise ValueError(f"both methods must answer the same questions, got {len(a_right)} and {len(b_right)} results")
+    n_a = sum(bool(a) and not bool(b) for a, b in zip(a_right, b_right))
+    n_b = sum(bool(b) and not bool(a) for a, b in zip(a_right, b_right))
+    n = n_a + n_b
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, i) for i in range(min(n_a, n_b) + 1)) / 2 ** n
+    return min(1.0, 2 * tail)
