@@ -93,12 +93,22 @@ def test_lecture_executes_without_errors(executed, name):
     assert "budget: quick" in nb.cells[1].outputs[0].text
 
 
-def render_slides(notebook: Path, out: Path, offline: bool) -> Path:
+MATHJAX = VENDOR / "mathjax-2.7.9" / "MathJax.js"
+MATHJAX_CONFIG = "?config=TeX-AMS-MML_HTMLorMML-full,Safe,local/lectures"  # as lectures/README.md says
+# Chromium with no network: every http(s) request goes to a proxy that is not there, every host name fails to resolve
+NO_NETWORK = ["--proxy-server=http://127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND"]
+
+
+def render_slides(notebook: Path, out: Path, offline: bool, local_mathjax: bool = True) -> Path:
+    """The deck of ``notebook`` in ``out``; ``offline``: with the vendored reveal.js, require.js and (unless
+    ``local_mathjax`` is False) MathJax instead of nbconvert's CDN addresses."""
     args = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "slides", str(notebook), "--output-dir", str(out)]
     if offline:
         args += [f"--SlidesExporter.reveal_url_prefix={(VENDOR / 'reveal.js-4.0.2').as_uri()}",
                  f"--SlidesExporter.require_js_url={(VENDOR / 'requirejs-2.3.6' / 'require.js').as_uri()}",
                  "--SlidesExporter.jquery_url="]
+        if local_mathjax:
+            args += [f"--SlidesExporter.mathjax_url={MATHJAX.as_uri()}{MATHJAX_CONFIG}"]
     subprocess.run(args, check=True, capture_output=True, timeout=120)
     return out / notebook.name.replace(".ipynb", ".slides.html")
 
@@ -112,6 +122,7 @@ def decks(executed):
 def test_deck_has_every_section_and_figure(decks, executed, name):
     page = decks[name].read_text()
     assert '<div class="reveal">' in page and "reveal.js-4.0.2/dist/reveal.js" in page
+    assert "mathjax-2.7.9/MathJax.js" in page and "libs/mathjax" not in page, "the deck should load the vendored MathJax"
     nb = nbformat.read(executed / name, as_version=4)
     slides = sum(c.metadata["slideshow"]["slide_type"] in ("slide", "subslide") for c in nb.cells)
     assert page.count("<section") >= slides
@@ -157,3 +168,29 @@ def test_decks_render_as_slides_in_a_headless_browser(decks, tmp_path):
     # so its lower half is mostly background
     lower = title.crop((0, 400, 1280, 720)).convert("L")
     assert sum(lower.histogram()[250:]) > 0.8 * 1280 * 320
+
+
+def browser_dom(deck: Path, slide: str) -> str:
+    """The page's DOM after its scripts ran, in headless Chromium with the network unavailable."""
+    done = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
+                           *NO_NETWORK, "--virtual-time-budget=20000", "--dump-dom", f"{deck.as_uri()}#/{slide}"],
+                          check=True, capture_output=True, text=True, timeout=180)
+    return done.stdout
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs chromium (setup.sh installs it where apt-get can)")
+def test_equations_are_typeset_with_no_network(decks, executed, tmp_path):
+    """The CLIP slide's loss is typeset by the vendored MathJax (no CDN); the same deck with nbconvert's default
+    MathJax address, under the same blocked network, leaves it as TeX source: the check can fail."""
+    name = NOTEBOOKS[1]
+    slide = slide_address(LECTURES / name, "## CLIP")
+    offline = browser_dom(decks[name], slide)
+    assert offline.count('class="MathJax_Display"') >= 1, "the displayed CLIP loss was not typeset"
+    assert offline.count('class="MathJax"') >= 5
+    assert "Math Processing Error" not in offline and 'class="MathJax_Error"' not in offline
+    assert "STIXMathJax_Main" in offline, "typeset without the vendored web fonts"
+    cdn_deck = render_slides(executed / name, tmp_path, offline=True, local_mathjax=False)
+    assert "cdnjs.cloudflare.com/ajax/libs/mathjax" in cdn_deck.read_text()
+    cdn = browser_dom(cdn_deck, slide)
+    assert 'class="MathJax' not in cdn.replace('class="MathJax_Preview"', ""), "the network was not blocked"
+    assert "\\mathcal{L}" in cdn
