@@ -1,9 +1,10 @@
 """The CLIP model, built with open_clip, and what is measured with it.
 
 The course's small CLIPs are named configs registered with open_clip the way its own are: a JSON
-file per architecture in ``vlcourse/clip/model_configs/`` (``vlc-clip-tiny``, ``vlc-clip-gpu``),
-added to open_clip's registry with ``open_clip.add_model_config``. After :func:`register_configs`
-they are built exactly like ``ViT-B-32`` is, and the same code serves both:
+file per architecture in ``vlcourse/clip/model_configs/`` (``vlc-clip-tiny-rn``, the shipped tiny
+checkpoint's; ``vlc-clip-tiny``, its ViT predecessor; ``vlc-clip-gpu``), added to open_clip's
+registry with ``open_clip.add_model_config``. After :func:`register_configs` they are built exactly
+like ``ViT-B-32`` is, and the same code serves both:
 
 * :func:`create_clip` = ``open_clip.create_model_and_transforms(name, pretrained=...)`` plus
   ``open_clip.get_tokenizer(name)`` (open_clip's bundled BPE tokenizer; nothing is downloaded).
