@@ -603,12 +603,19 @@ is the most common one, a vote over several chains is right more often than one 
 on how the wrong answers scatter: spread over many values, even a minority of right chains wins the vote.
 """),
 ("code", "fragment", r"""
-# Demo: k chains per held-out sum, sampled hot (temperature 1.5, one seeded request with n = k), majority of the first k
+# Demo: k chains per held-out sum, sampled hot (temperature 1.5), majority of the first k
+from concurrent.futures import ThreadPoolExecutor
 t0 = time.time()
 n_samples = budget(full=[1, 3, 5, 9, 15], quick=[1, 3, 5, 9], grade=[1, 3])
-replies = llm.batch_complete([arithmetic_prompt(d, True) for d in problems], max_tokens=40, temperature=1.5, stop=["\n"],
-                             n=max(n_samples), seed=0, progress=False)
-chains = [[final_number(c.text) for c in sorted(r.choices, key=lambda c: c.index)] for r in replies]   # (problems, k)
+
+def sample_chains(i, digits):
+    # one request per sum, n = k choices, its own seed (choice j uses seed + j): samples are independent across
+    # sums too; one shared seed would give every sum the same random draws
+    reply = llm.complete(arithmetic_prompt(digits, True), max_tokens=40, temperature=1.5, stop=["\n"], n=max(n_samples), seed=1000 * i)
+    return [final_number(c.text) for c in sorted(reply.choices, key=lambda c: c.index)]
+
+with ThreadPoolExecutor(8) as pool:                      # 8 requests in flight; the endpoint batches them
+    chains = list(pool.map(sample_chains, range(len(problems)), problems))   # (problems, k) final answers
 one_chain = np.mean([a == t for ch, t in zip(chains, truth) for a in ch])
 voted = [np.mean([majority_answer(ch[:k]) == t for ch, t in zip(chains, truth)]) for k in n_samples]
 plt.plot(n_samples, voted, "o-", label="majority of the sampled chains (measured)")
