@@ -145,7 +145,16 @@ def test_filter_training_rejects_bad_budgets():
         webdata.FilterTraining(seeds=())
 
 
-def test_zero_shot_after_filtering_is_seeded_and_one_result_per_seed(pairs):
+@pytest.fixture
+def one_thread():
+    """Small CLIPs train fastest on one thread (as the lecture runs them); two oversubscribe a busy 2-core machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_zero_shot_after_filtering_is_seeded_and_one_result_per_seed(pairs, one_thread):
     cfg = webdata.FilterTraining(steps=3, batch_size=16, seeds=(0, 1), num_eval=30)
     keeps = {"all": torch.ones(len(pairs), dtype=torch.bool), "clean": pairs.is_clean}
     first = webdata.zero_shot_after_filtering(pairs, keeps, cfg)
@@ -157,7 +166,7 @@ def test_zero_shot_after_filtering_is_seeded_and_one_result_per_seed(pairs):
         webdata.zero_shot_after_filtering(pairs, {"nothing": torch.zeros(len(pairs), dtype=torch.bool)}, cfg)
 
 
-def test_spam_free_pairs_teach_colour_faster_than_the_noisy_set():
+def test_spam_free_pairs_teach_colour_faster_than_the_noisy_set(one_thread):
     """The lecture's setting (2000 pairs, a quarter clean, 100 steps): the clean pairs teach zero-shot colour,
     the unfiltered noisy set does not yet."""
     noisy = webdata.noisy_alt_text(2000, clean_fraction=0.25, seed=0)
