@@ -184,7 +184,7 @@ Markdown("\n".join(lines) + f"\n\n{pairs.is_clean.float().mean():.0%} of the {le
 
 * Each filter catches **different** noise: ALIGN's rules catch boilerplate and tiny images, CC's text rules catch spam,
   only CLIP catches a good caption on the **wrong** image.
-* CLIP filtering cannot see that an image is tiny: its score looks at content, not quality.
+* CLIP filtering lets most tiny images through (about two in three here): its score looks at content, not quality.
 * Strict rules also throw away good data (recall < 1): CC keeps ~3 % of what it sees.
 """),
 ("md", "subslide", r"""
