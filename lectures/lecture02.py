@@ -350,8 +350,8 @@ DEMO_SECONDS["CapFilt"] = time.time() - t0
 ### What the CapFilt demo shows
 
 * The filter alone raises the share of correct captions a lot — at the price of discarding many pairs.
-* The synthetic captions add pairs, but only as good as the captioner: ours cannot tell shapes apart, and the
-  filter (the same CLIP) cannot catch that mistake. BLIP's captioner and filter are fine-tuned on human-annotated
+* The synthetic captions add pairs, but only as good as the captioner: ours reads shape poorly (see the figure's
+  title), and the filter, the same CLIP, cannot catch the mistakes it shares. BLIP's captioner and filter are fine-tuned on human-annotated
   COCO captions, which is what makes the bootstrap work.
 """),
 ("md", "subslide", r"""
