@@ -1,0 +1,11 @@
+# cell: score_labels
+# why: the labels are scored without their leading space ('->dax'): not the continuation the model saw in training
+def score_labels(client, prompt, labels, model=MODEL):
+    texts = [prompt + label for label in labels]
+    response = client.completions.create(model=model, prompt=texts, max_tokens=0, echo=True, logprobs=0)
+    scores = [0.0] * len(labels)
+    for choice in response.choices:
+        lp = choice.logprobs
+        scores[choice.index] = sum(value for offset, value in zip(lp.text_offset, lp.token_logprobs)
+                                   if offset >= len(prompt) and value is not None)
+    return scores
