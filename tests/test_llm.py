@@ -140,3 +140,22 @@ def test_starts_the_local_endpoint_on_demand_on_a_unix_socket(monkeypatch):
         assert len(llm.batch_complete(["A:", "B:"], max_tokens=4, progress=False)) == 2
         llm.close()
     assert endpoint.proc.poll() is not None
+
+
+def test_endpoint_started_in_a_short_lived_thread_outlives_it():
+    """The parent-death signal follows the forking thread: an endpoint first needed in a worker thread
+    (a batch call, a Jupyter callback) must keep serving after that thread has ended."""
+    import threading
+
+    started = []
+    worker = threading.Thread(target=lambda: started.append(LocalEndpoint(models=(MODEL,), threads=1).wait()))
+    worker.start()
+    worker.join()
+    endpoint = started[0]
+    try:
+        llm = LLM(LLMConfig(socket=endpoint.socket, cache_dir=None))
+        assert endpoint.proc.poll() is None, "the endpoint died with the thread that started it"
+        assert len(llm.complete_text("ROMEO:", max_tokens=4, temperature=0)) == 4
+        llm.close()
+    finally:
+        endpoint.close()

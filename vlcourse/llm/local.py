@@ -2,6 +2,11 @@
 
 A Unix socket in a fresh private folder (mode 0700) is reachable by this user only and takes no TCP
 port, so two notebooks never collide. The subprocess dies with the process that started it.
+
+Linux's parent-death signal (``PR_SET_PDEATHSIG``) fires when the *thread* that forked the child
+ends, not the process. An endpoint first needed inside a short-lived thread (a batch helper's
+worker, a Jupyter callback) would otherwise be killed as soon as that thread returned, so every
+endpoint is forked by one long-lived spawner thread that ends only when the interpreter exits.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from vlcourse.serve.run import READY_LINE
@@ -39,8 +45,8 @@ class LocalEndpoint:
         if threads:
             command += ["--threads", str(threads)]
         self.output: list[str] = []
-        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        self.proc = _SPAWNER.submit(subprocess.Popen, command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    text=True, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent).result()
         self._ready = threading.Event()
         threading.Thread(target=self._read_output, daemon=True).start()
 
@@ -75,6 +81,11 @@ class LocalEndpoint:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+# Forks every endpoint, so that its parent-death signal is tied to a thread that lives as long as
+# the interpreter (see the module docstring).
+_SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vlcourse-llm-spawner")
 
 
 def _die_with_parent() -> None:
