@@ -118,6 +118,18 @@ def plain_value(value):
     return f"<{type(value).__name__}>"
 
 
+def error_name(fn, args: list, kwargs: dict | None = None) -> str | None:
+    """Call ``fn(*args, **kwargs)``; None if it returned, else ``"ValueError"`` when it raised a
+    ValueError (or a subclass), else the name of what it raised."""
+    try:
+        fn(*args, **(kwargs or {}))
+    except ValueError:
+        return "ValueError"
+    except Exception as exc:  # noqa: BLE001 - reported by name, judged by the grader
+        return type(exc).__name__
+    return None
+
+
 def set_stale_grads(module: torch.nn.Module, value: float = 1.0) -> int:
     """Give every parameter a leftover gradient filled with ``value``, as if a backward had run before.
 

@@ -17,7 +17,8 @@ import httpx
 import openai
 import torch
 
-from vlcourse.lora.probes import error_name  # noqa: F401  (the same probe, for 06's tests of ValueErrors)
+from vlcourse.grading.child import NOT_PLAIN, to_plain
+from vlcourse.grading.probes import error_name  # noqa: F401  (the shared probe, for 06's tests of ValueErrors)
 
 __all__ = ["ScriptedEndpoint", "table_encoder", "error_name", "call_and_arguments"]
 
@@ -91,11 +92,6 @@ def call_and_arguments(fn, args: list, kwargs: dict | None = None, watch: Sequen
 
 
 def _plain(value):
-    if value is None or type(value) in (torch.Tensor, bool, int, float, str):
-        return value
-    if type(value) in (list, tuple):
-        items = [_plain(v) for v in value]
-        return type(value)(items)
-    if type(value) is dict and all(type(k) is str for k in value):
-        return {k: _plain(v) for k, v in value.items()}
-    return f"<{type(value).__name__}>"
+    """``value`` converted as the runner converts results (:func:`vlcourse.grading.child.to_plain`), else ``"<type>"``."""
+    plain = to_plain(value)
+    return f"<{type(value).__name__}>" if plain is NOT_PLAIN else plain
