@@ -3,7 +3,7 @@
 1. Accuracy rises with the number of examples in the prompt (0, 1, 2, 4, 8 shots).
 2. The model follows the labels it is shown: flipped labels (``red circle -> blue``) and nonsense
    labels (``red circle -> dax``) are learnt from the prompt, against what the words mean.
-3. On multi-step sums never seen in training, writing out a chain of thought beats answering directly.
+3. On multi-step products never seen in training, writing out a chain of thought beats answering directly.
 
 The prompts come from :mod:`vlcourse.icl.episodes` (the same generator the ``icl-tiny`` model was
 trained on, with fresh random tasks). Everything goes through the official ``openai`` client via
@@ -24,7 +24,7 @@ import argparse
 import random
 
 from vlcourse.icl.episodes import (ATTRIBUTES, LABEL_KINDS, Task, arithmetic_line, arithmetic_prompt, digit_tuples,
-                                   few_shot_prompt, final_number, random_task)
+                                   few_shot_prompt, final_number, product, random_task)
 from vlcourse.llm import LLM
 
 SHOTS = (0, 1, 2, 4, 8)
@@ -53,7 +53,7 @@ def label_effects(llm: LLM, n: int, seed: int) -> dict:
 
 
 def arithmetic_effect(llm: LLM, n: int, seed: int, shots: int) -> dict:
-    """Accuracy on held-out sums answered directly and with a chain of thought."""
+    """Accuracy on held-out products of four digits answered directly and with a chain of thought."""
     rng = random.Random(seed)
     problems = rng.sample(digit_tuples("heldout"), n)
     demos = rng.sample(digit_tuples("train"), shots)
@@ -61,7 +61,7 @@ def arithmetic_effect(llm: LLM, n: int, seed: int, shots: int) -> dict:
     for cot in (False, True):
         prefix = "".join(text for d in demos for text, _ in arithmetic_line(d, cot))
         got = answers(llm, [prefix + arithmetic_prompt(d, cot) for d in problems], 40 if cot else 4)
-        result["chain of thought" if cot else "direct"] = sum(final_number(g) == sum(d) for g, d in zip(got, problems)) / n
+        result["chain of thought" if cot else "direct"] = sum(final_number(g) == product(d) for g, d in zip(got, problems)) / n
     return result
 
 
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100, help="prompts per measured point")
     parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--arith-shots", type=int, default=0, help="worked examples before each sum")
+    parser.add_argument("--arith-shots", type=int, default=0, help="worked examples before each problem")
     args = parser.parse_args(argv)
     llm = LLM()
     print(f"model {llm.model} at {llm.config.base_url or 'the local endpoint'}; {args.n} prompts per point\n")
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{kind:<12}" + "".join(f"{table[(kind, k)][0]:>8.2f}" for k in SHOTS))
     print(f"{'(real name)':<12}" + "".join(f"{table[('flipped', k)][1]:>8.2f}" for k in SHOTS))
     arithmetic = arithmetic_effect(llm, args.n, args.seed, args.arith_shots)
-    print("\n3. held-out sums of four digits: " + ", ".join(f"{k} {v:.2f}" for k, v in arithmetic.items()))
+    print("\n3. held-out products of four digits: " + ", ".join(f"{k} {v:.2f}" for k, v in arithmetic.items()))
     print(f"\n{llm.usage.summary()}")
 
 

@@ -540,28 +540,29 @@ chains = llm.complete(question + "\nLet's think step by step.", temperature=0.8,
 ```
 """),
 ("md", "subslide", r"""
-### Our model: sums of four digits
+### Our model: products of four digits
 
-The course's `icl-tiny` (a small GPT, `vlcourse.icl`) saw sums written two ways: directly, `3+8+6+2=19`, or with a
-chain of thought, `3+8+6+2: 3+8=11, 11+6=17, 17+2=19`. We test it on digit tuples it **never** saw.
+The course's `icl-tiny` (a small GPT, `vlcourse.icl`) saw products of four digits (2 to 9) written two ways: directly,
+`3*4*2*5=120`, or with a chain of thought, `3*4*2*5: 3*4=12, 12*2=24, 24*5=120`. We test it on products it **never**
+saw, in any order of their digits.
 
 * In its format, `=` asks for the answer at once and `:` asks for the working: `:` is its "Let's think step by step"
   (zero-shot CoT). A worked example before the question makes it few-shot.
-* Its context is short (64 tokens; a worked chain takes about 35), so one example is all that fits.
+* Its context is short (96 tokens; a worked chain takes up to 40), so one example is all that fits.
 * Every call goes through `vlcourse.llm`: the course's local endpoint here, a real provider with two environment variables.
 """),
 ("code", "fragment", r"""
 # Demo: direct answers vs chains of thought, zero-shot and with one worked example, through vlcourse.llm
 import random
 from vlcourse.llm import LLM
-from vlcourse.icl.episodes import arithmetic_line, arithmetic_prompt, digit_tuples, final_number
+from vlcourse.icl.episodes import arithmetic_line, arithmetic_prompt, digit_tuples, final_number, product
 from vlcourse.lectures.emergence import majority_answer, majority_vote_accuracy, mcnemar_p
 t0 = time.time()
 llm = LLM()                                    # the local endpoint (started on demand) unless OPENAI_BASE_URL is set
 print("model:", llm.model)                     # asks the endpoint which models it serves (starting it here, once)
 rng = random.Random(0)
 problems = rng.sample(digit_tuples("heldout"), budget(full=300, quick=60, grade=10))
-truth = np.array([sum(d) for d in problems])
+truth = np.array([product(d) for d in problems])
 demo = rng.choice(digit_tuples("train"))
 right = {}                                     # (shots, way) -> (problems,) bool
 for shots in (0, 1):
@@ -574,11 +575,11 @@ for shots in (0, 1):
 for i, way in enumerate(["direct", "chain of thought"]):
     plt.bar(np.arange(2) + 0.4 * i, [right[(k, way)].mean() for k in (0, 1)], width=0.4, label=way)
 plt.xticks(np.arange(2) + 0.2, ["zero-shot", "one worked example"]); plt.ylim(0, 1.05)
-plt.ylabel(f"right on {len(problems)} held-out sums"); plt.legend(); plt.title(f"{llm.model}, greedy decoding")
+plt.ylabel(f"right on {len(problems)} held-out products"); plt.legend(); plt.title(f"{llm.model}, greedy decoding")
 DEMO_SECONDS["chain of thought"] = time.time() - t0
 """),
 ("code", "fragment", r"""
-lines = ["| prompt | direct | chain of thought | difference (McNemar test on the same sums) |", "|---|---|---|---|"]
+lines = ["| prompt | direct | chain of thought | difference (McNemar test on the same problems) |", "|---|---|---|---|"]
 for shots, name in [(0, "zero-shot"), (1, "one worked example")]:
     d, c = right[(shots, "direct")], right[(shots, "chain of thought")]
     p = mcnemar_p(c, d)
@@ -589,11 +590,13 @@ Markdown("\n".join(lines))
 ("md", "subslide", r"""
 ### Reading the result
 
-* A chain helps when one step is too big for the model and small steps are not: the direct answer needs the whole sum
-  at once, the chain one small addition at a time. Whether it helps **this** model is the table's measured answer, with
-  its test; a model that already adds four digits at once gains nothing from writing the steps.
-* Few-shot prompting only helps in formats the model knows. If the worked example makes things worse, look at the
-  training data: icl-tiny learnt from sequences of at most 60 characters, so a chain after another chain is new to it.
+* A chain helps when one step is too big for the model and small steps are not: the direct answer must compose the
+  whole product at once, the chain does one small multiplication at a time (each of which it has seen in many other
+  problems). Whether it helps **this** model is the table's measured answer, with its test.
+* A first version of icl-tiny was trained on *sums* of four digits: it added them at once as well as in steps (both
+  about 0.99), so there was nothing for a chain to win. Chains pay off only where the direct answer is out of reach.
+* Few-shot prompting only helps in formats the model knows: icl-tiny was trained on sequences with two worked
+  problems in a row, so a worked example before the question is familiar to it.
 """),
 ("md", "subslide", r"""
 ### Self-consistency: sample chains, take the majority
@@ -603,14 +606,14 @@ is the most common one, a vote over several chains is right more often than one 
 on how the wrong answers scatter: spread over many values, even a minority of right chains wins the vote.
 """),
 ("code", "fragment", r"""
-# Demo: k chains per held-out sum, sampled hot (temperature 1.5), majority of the first k
+# Demo: k chains per held-out product, sampled hot (temperature 1.5), majority of the first k
 from concurrent.futures import ThreadPoolExecutor
 t0 = time.time()
 n_samples = budget(full=[1, 3, 5, 9, 15], quick=[1, 3, 5, 9], grade=[1, 3])
 
 def sample_chains(i, digits):
-    # one request per sum, n = k choices, its own seed (choice j uses seed + j): samples are independent across
-    # sums too; one shared seed would give every sum the same random draws
+    # one request per problem, n = k choices, its own seed (choice j uses seed + j): samples are independent across
+    # problems too; one shared seed would give every problem the same random draws
     reply = llm.complete(arithmetic_prompt(digits, True), max_tokens=40, temperature=1.5, stop=["\n"], n=max(n_samples), seed=1000 * i)
     return [final_number(c.text) for c in sorted(reply.choices, key=lambda c: c.index)]
 

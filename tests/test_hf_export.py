@@ -10,7 +10,7 @@ transformers = pytest.importorskip("transformers")
 
 TEXTS = {
     "gpt-shakespeare-tiny": ["ROMEO:\nWhat light through yonder window breaks?", "\n\nKING HENRY IV:\n' -3$&"],
-    "icl-tiny": ["red circle -> dax\nblue star -> wug\nred star ->", "3+8+6+2: 3+8=11, 11+6=17", "Hello? ok"],
+    "icl-tiny": ["red circle -> dax\nblue star -> wug\nred star ->", "3*4*2*5: 3*4=12, 12*2=24", "Hello? ok"],
     "caption-gpt-shapes-tiny": ["a red circle\nthere is a small blue square above a green triangle\n", "\n\na red",
                                 "<bos> a <pad> red"],
 }

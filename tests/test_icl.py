@@ -1,5 +1,6 @@
 """The ICL model's tokenizer, episodes and shipped checkpoint (its effects measured small and fast)."""
 
+import itertools
 import random
 
 import pytest
@@ -19,7 +20,7 @@ def test_tokenizer_is_greedy_longest_match_and_round_trips():
     with pytest.raises(KeyError, match="'%'"):
         tok.encode("a%")
     icl = icl_tokenizer()
-    text = "red circle -> dax\nblue star -> blicket\n3+8+6+2: 3+8=11, 11+6=17, 17+2=19\nHello World?"
+    text = "red circle -> dax\nblue star -> blicket\n3*4*2*5: 3*4=12, 12*2=24, 24*5=120\nHello World?"
     assert icl.decode(icl.encode(text)) == text
     assert [icl.tokens[i] for i in icl.encode("red circle -> dax\n")] == ["red circle ->", " dax", "\n"]
     assert [icl.tokens[i] for i in icl.encode("a red circle")] == ["a", " red", " circle"]
@@ -40,11 +41,14 @@ def test_tasks_have_real_flipped_and_nonsense_labels():
 
 def test_arithmetic_split_chain_and_answers():
     train, held = set(digit_tuples("train")), set(digit_tuples("heldout"))
-    assert not train & held and len(train) + len(held) == 10_000 and len(held) == 2000
-    assert chain_of_thought((3, 8, 6, 2)) == "3+8=11, 11+6=17, 17+2=19"
-    assert final_number(" 3+8=11, 11+6=17, 17+2=19\nmore") == 19 and final_number("19") == 19
+    assert not train & held and len(train) + len(held) == 8 ** 4
+    multisets = {tuple(sorted(t)) for t in held}
+    assert len(multisets) == 66 and not any(tuple(sorted(t)) in multisets for t in train)  # no reordering leaks
+    assert all(t in held for m in multisets for t in itertools.permutations(m))
+    assert chain_of_thought((3, 4, 2, 5)) == "3*4=12, 12*2=24, 24*5=120"
+    assert final_number(" 3*4=12, 12*2=24, 24*5=120\nmore") == 120 and final_number("19") == 19
     assert final_number("no answer") is None
-    assert "".join(t for t, _ in arithmetic_line((1, 2, 3, 4), False)) == "1+2+3+4=10\n"
+    assert "".join(t for t, _ in arithmetic_line((2, 3, 4, 2), False)) == "2*3*4*2=48\n"
 
 
 def test_training_sequences_tokenize_like_their_text_and_mask_what_is_not_learnt():
@@ -87,7 +91,7 @@ def test_served_icl_model_answers_like_the_model_in_process():
 
     model, tok = load_icl_model()
     rng = random.Random(1)
-    prompts = [few_shot_prompt(random_task(rng, "nonsense"), 4, rng)[0] for _ in range(4)] + ["3+8+6+2:"]
+    prompts = [few_shot_prompt(random_task(rng, "nonsense"), 4, rng)[0] for _ in range(4)] + ["3*4*2*5:"]
     expected = greedy_complete(model, tok, prompts, max_new=40)
     with BackgroundServer(ServeConfig(models=("icl-tiny",), port=0)) as server:
         llm = LLM(LLMConfig(base_url=server.url, api_key="local", model="icl-tiny", cache_dir=None))

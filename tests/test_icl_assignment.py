@@ -11,9 +11,9 @@ import torch
 import torch.nn.functional as F
 
 from vlcourse.icl.data import (CAPTION_MODEL, caption_prefixes, clip_image_embeddings, clip_text_encoder, cot_demos,
-                               direct_demos, icl_episodes, shape_images, sum_questions)
+                               direct_demos, icl_episodes, product_questions, shape_images)
 from vlcourse.icl.descriptors import classify_by_descriptions
-from vlcourse.icl.episodes import chain_of_thought, few_shot_prompt, random_task, sum_problem
+from vlcourse.icl.episodes import chain_of_thought, few_shot_prompt, product, product_problem, random_task
 from vlcourse.icl.evaluation import TEMPLATE, evaluate_icl, score_labels
 from vlcourse.icl.probes import ScriptedEndpoint
 from vlcourse.icl.prompting import build_few_shot_prompt, parse_answer
@@ -45,11 +45,11 @@ def test_prompt_is_the_format_icl_tiny_was_trained_on():
         assert build_few_shot_prompt(examples, lines[-1].removesuffix(" ->"), TEMPLATE) == trained
     assert build_few_shot_prompt([], "red star", TEMPLATE) == "red star ->"
     assert build_few_shot_prompt([("a", "b")], "c", "Q: {input}\nA: {label}") == "Q: a\nA: b\nQ: c\nA:"
-    assert cot_prompt("1+2+3+4") == "1+2+3+4:"
-    digits = (3, 8, 6, 2)
-    assert cot_prompt("1+2+3+4", [(sum_problem(digits), chain_of_thought(digits))]) == \
-        "3+8+6+2: 3+8=11, 11+6=17, 17+2=19\n1+2+3+4:"
-    assert build_few_shot_prompt(direct_demos(1), "1+2+3+4", DIRECT_TEMPLATE).endswith("\n1+2+3+4=")
+    assert cot_prompt("2*3*4*2") == "2*3*4*2:"
+    digits = (3, 4, 2, 5)
+    assert cot_prompt("2*3*4*2", [(product_problem(digits), chain_of_thought(digits))]) == \
+        "3*4*2*5: 3*4=12, 12*2=24, 24*5=120\n2*3*4*2:"
+    assert build_few_shot_prompt(direct_demos(1), "2*3*4*2", DIRECT_TEMPLATE).endswith("\n2*3*4*2=")
     assert [q for q, _ in cot_demos(3)] == [q for q, _ in direct_demos(3)]
 
 
@@ -80,8 +80,8 @@ def test_parse_answer_against_a_slow_scan():
 
 
 def test_final_answer_is_the_last_integer():
-    for digits in [(3, 8, 6, 2), (0, 0, 0, 1), (9, 9, 9, 9)]:
-        assert extract_final_answer(" " + chain_of_thought(digits)) == sum(digits)
+    for digits in [(3, 4, 2, 5), (2, 2, 2, 2), (9, 9, 9, 9)]:
+        assert extract_final_answer(" " + chain_of_thought(digits)) == product(digits)
     cases = {"The answer is 42.": 42, "none": None, "is -7": -7, "9-2": 2, "3.5": 5, "1\n2\n3": 3, "": None}
     for text, expected in cases.items():
         assert extract_final_answer(text) == expected, text
@@ -153,8 +153,8 @@ def test_self_consistency_votes_over_parsed_answers():
     assert slow == 19
 
 
-def test_chain_of_thought_and_self_consistency_on_held_out_sums(client):
-    for question, answer in sum_questions(5, seed=3):
+def test_chain_of_thought_and_self_consistency_on_trained_products(client):
+    for question, answer in product_questions(5, "train", seed=3):
         text = client.completions.create(model="icl-tiny", prompt=cot_prompt(question), max_tokens=40, temperature=0,
                                          stop=["\n"]).choices[0].text
         assert text.count("=") == 3 and extract_final_answer(text) == answer

@@ -246,10 +246,10 @@ def test_edges_errors_and_inputs(student):
 @grade(cell="chain_of_thought", points=0.5, hint="cot_prompt(question, demos) is build_few_shot_prompt(demos, question, COT_TEMPLATE): 'question: chain' lines, then 'question:'.")
 def test_cot_prompt_exact(student):
     """the chain-of-thought prompt with no, one and two demonstrations"""
-    for question, demos in (("1+2+3+4", []), ("1+2+3+4", data.cot_demos(1)), ("9+9+9+9", data.cot_demos(2, seed=4))):
+    for question, demos in (("2*3*4*2", []), ("2*3*4*2", data.cot_demos(1)), ("9*9*9*9", data.cot_demos(2, seed=4))):
         expected = ref_reasoning.cot_prompt(question, demos)
         assert student.cot_prompt(question, demos) == expected, f"{len(demos)} demos"
-    assert student.cot_prompt("5+5+5+5") == "5+5+5+5:"
+    assert student.cot_prompt("5*5*5*5") == "5*5*5*5:"
 
 
 FINAL_CASES = [" 3+8=11, 11+6=17, 17+2=19", "3+8=11, 11+6=17, 17+2=19\n", "The answer is 42.", "no idea", "",
@@ -266,10 +266,10 @@ def test_final_answer_of_messy_chains(student):
         assert got == expected and type(got) is type(expected), f"extract_final_answer({text!r}) gave {got!r}"
 
 
-@grade(cell="chain_of_thought", points=0.5, hint="Prompt with cot_prompt and read the answer with extract_final_answer: on held-out sums the model's chains end with the sum.")
+@grade(cell="chain_of_thought", points=0.5, hint="Prompt with cot_prompt and read the answer with extract_final_answer: the model's chains end with the product.")
 def test_chains_from_the_endpoint(student, ref_client):
-    """on held-out sums, the student's prompt gets the same chain from the endpoint and its final answer is read as the reference reads it"""
-    for question, answer in data.sum_questions(6, seed=31):
+    """on held-out products, the student's prompt gets the same chain from the endpoint and its final answer is read as the reference reads it"""
+    for question, answer in data.product_questions(6, seed=31):
         prompt = student.cot_prompt(question, [])
         assert prompt == ref_reasoning.cot_prompt(question)
         text = ref_client.completions.create(model=MODEL, prompt=prompt, max_tokens=40, temperature=0, stop=["\n"]).choices[0].text
@@ -312,11 +312,11 @@ def test_requests_ties_and_edges(student):
     assert got == "ValueError", f"n=0 should raise ValueError, got {got or 'no error'}"
 
 
-@grade(cell="self_consistency", points=0.5, hint="Against the endpoint the vote over 5 sampled chains should give the sum on easy problems.")
+@grade(cell="self_consistency", points=0.5, hint="Against the endpoint the vote over 5 sampled chains should give the product on problems the model was trained on.")
 def test_vote_against_the_endpoint(student):
-    """sampled chains from the endpoint vote for the right sum (sums the model was trained on)"""
+    """sampled chains from the endpoint vote for the right product (products the model was trained on)"""
     client = student_client(student)
-    for question, answer in data.sum_questions(4, "train", seed=5):
+    for question, answer in data.product_questions(4, "train", seed=5):
         assert student.self_consistency(client, question, 5, model=MODEL) == answer, question
 
 

@@ -1,7 +1,7 @@
 """In-context learning in a small GPT, trained on synthetic few-shot episodes.
 
 * ``tokenizer``: :class:`VocabTokenizer` (whole words and characters, greedy longest match).
-* ``episodes``: tasks with real, flipped and nonsense labels; sums with and without a chain of thought.
+* ``episodes``: tasks with real, flipped and nonsense labels; products with and without a chain of thought.
 * ``train``: :data:`PRESETS`, :func:`train_icl`, the measurements (:func:`measure`,
   :func:`shots_curve`, :func:`arithmetic_accuracy`, :func:`seen_vs_unseen`), :func:`load_icl_model`.
 
@@ -10,7 +10,7 @@ Assignment 06 (through the ``openai`` client; import these from their modules, t
 * ``prompting``, ``evaluation``, ``reasoning``, ``socratic``, ``descriptors`` (students write them;
   withheld while grading): few-shot prompts, answer parsing, k-shot accuracy by generation or label
   scoring, chain of thought and self-consistency, Socratic captioning, classification by descriptions.
-* ``data``: episodes as plain data, sums, the course's CLIP; ``probes``: a scripted endpoint for tests.
+* ``data``: episodes as plain data, products, the course's CLIP; ``probes``: a scripted endpoint for tests.
 
 The shipped checkpoint ``icl_tiny`` is served by ``vlcourse serve`` as the model ``icl-tiny``.
 Train it with ``python -m vlcourse.icl --preset tiny``.

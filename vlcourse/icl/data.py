@@ -1,12 +1,12 @@
-"""Data and models for assignment 06, as plain data: few-shot episodes, sums, CLIP on shapes.
+"""Data and models for assignment 06, as plain data: few-shot episodes, products, CLIP on shapes.
 
 Everything here is reusable and stays available while grading (the graded pieces live in
 ``prompting``, ``evaluation``, ``reasoning``, ``socratic`` and ``descriptors``).
 
 * :func:`icl_episodes`: classification episodes drawn exactly as ``icl-tiny`` was trained
   (:mod:`vlcourse.icl.episodes`), as dicts a student's :func:`evaluate_icl` reads.
-* :func:`sum_questions`, :func:`cot_demos`, :func:`direct_demos`: four-digit sums (held-out ones
-  never seen in training) and worked examples.
+* :func:`product_questions`, :func:`cot_demos`, :func:`direct_demos`: products of four digits (held-out
+  ones never seen in training, in any order) and worked examples.
 * :func:`load_clip`, :func:`clip_text_encoder`, :func:`clip_image_embeddings`, :func:`caption_prefixes`,
   :func:`shape_images`: the course's CLIP (assignment 04) for the GPT + X pipelines.
 """
@@ -20,7 +20,7 @@ from collections.abc import Callable
 import torch
 
 from vlcourse.icl.episodes import (ATTRIBUTES, LABEL_KINDS, chain_of_thought, digit_tuples, random_description,
-                                   random_task, sum_problem)
+                                   product, product_problem, random_task)
 
 ICL_MODEL = "icl-tiny"
 CAPTION_MODEL = "caption-gpt-shapes-tiny"
@@ -55,22 +55,22 @@ def icl_episodes(n: int, shots: int, kind: str | None = None, seed: int = 0) -> 
     return out
 
 
-def sum_questions(n: int, split: str = "heldout", seed: int = 0) -> list[tuple[str, int]]:
-    """``n`` sums of four digits ``("3+8+6+2", 19)`` from a split (``"heldout"``: never trained on)."""
+def product_questions(n: int, split: str = "heldout", seed: int = 0) -> list[tuple[str, int]]:
+    """``n`` products of four digits ``("3*4*2*5", 120)`` from a split (``"heldout"``: never trained on)."""
     rng = random.Random(seed)
-    return [(sum_problem(d), sum(d)) for d in rng.sample(digit_tuples(split), n)]
+    return [(product_problem(d), product(d)) for d in rng.sample(digit_tuples(split), n)]
 
 
 def cot_demos(n: int, seed: int = 1) -> list[tuple[str, str]]:
     """``n`` worked examples ``(question, chain)`` from the training split (for :func:`cot_prompt`)."""
     rng = random.Random(seed)
-    return [(sum_problem(d), chain_of_thought(d)) for d in rng.sample(digit_tuples("train"), n)]
+    return [(product_problem(d), chain_of_thought(d)) for d in rng.sample(digit_tuples("train"), n)]
 
 
 def direct_demos(n: int, seed: int = 1) -> list[tuple[str, str]]:
-    """The same problems as :func:`cot_demos` with direct answers ``(question, "19")``."""
+    """The same problems as :func:`cot_demos` with direct answers ``(question, "120")``."""
     rng = random.Random(seed)
-    return [(sum_problem(d), str(sum(d))) for d in rng.sample(digit_tuples("train"), n)]
+    return [(product_problem(d), str(product(d))) for d in rng.sample(digit_tuples("train"), n)]
 
 
 # --- CLIP ---------------------------------------------------------------------------------------------
@@ -116,5 +116,5 @@ def caption_prefixes(vocab: dict[str, list[str]]) -> list[str]:
     return [f"a {size} {color} {shape}" for size in vocab["size"] for color in vocab["color"] for shape in vocab["shape"]]
 
 
-__all__ = ["ICL_MODEL", "CAPTION_MODEL", "ATTRIBUTES", "icl_episodes", "sum_questions", "cot_demos", "direct_demos",
+__all__ = ["ICL_MODEL", "CAPTION_MODEL", "ATTRIBUTES", "icl_episodes", "product_questions", "cot_demos", "direct_demos",
            "load_clip", "clip_text_encoder", "clip_image_embeddings", "shape_images", "caption_prefixes"]

@@ -16,15 +16,21 @@ draw from a fixed pool of that many tasks instead, and a model can also simply m
 et al. (2022, "General-Purpose In-Context Learning by Meta-Learning Transformers") find a transition
 from memorisation to in-context learning as the number of distinct tasks grows.
 
-**Arithmetic.** Sums of four digits, written either directly (``3+8+6+2=19``) or with a chain of
-thought (Wei et al. 2022, "Chain-of-Thought Prompting Elicits Reasoning in Large Language Models")
-that adds one number at a time (``3+8+6+2: 3+8=11, 11+6=17, 17+2=19``). A fifth of all
-digit tuples never appear in training; measured on those, the direct answer needs the whole sum in
-one step, the chain only one small addition per step.
+**Arithmetic.** Products of four digits from 2 to 9, written either directly (``3*4*2*5=120``)
+or with a chain of thought (Wei et al. 2022, "Chain-of-Thought Prompting Elicits Reasoning in Large
+Language Models") that multiplies one factor at a time (``3*4*2*5: 3*4=12, 12*2=24, 24*5=120``).
+A fifth of the *multisets* of four digits never appear in training, in any order: measured on
+those, a direct answer must compose the whole product in one step, which a three-layer model does
+not learn to generalise, while each step of a chain (``24*5=120``) is a small multiplication the
+model has seen in many other problems. (Sums were too easy: the model adds four digits directly as
+well as in steps, and a held-out tuple of digits is a permutation of a trained one.)
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
+import math
 import random
 from dataclasses import dataclass
 
@@ -38,7 +44,8 @@ WORDS = COLORS + SHAPES + NONSENSE + ("so",)
 # its input, the pattern an induction head copies from (Olsson et al. 2022, "In-context Learning and
 # Induction Heads"); which attribute decides must still be read off the examples.
 PHRASES = tuple(f"{c} {s} ->" for c in COLORS for s in SHAPES)
-OPERANDS = 4  # digits per sum
+OPERANDS = 4  # factors per product
+FACTORS = tuple(range(2, 10))  # a 0 or a 1 would make a product trivial
 HELD_OUT_FRACTION = 0.2
 
 
@@ -120,41 +127,49 @@ def few_shot_prompt(task: Task, shots: int, rng: random.Random) -> tuple[str, st
 
 
 # --- arithmetic ---------------------------------------------------------------------------------------
-def digit_tuples(split: str, seed: int = 1234) -> list[tuple[int, ...]]:
-    """All four-digit tuples of one split: ``"train"`` (80 %) or ``"heldout"`` (20 %, never trained on)."""
-    rng = random.Random(seed)
-    everything = [tuple(int(c) for c in f"{n:0{OPERANDS}d}") for n in range(10 ** OPERANDS)]
-    rng.shuffle(everything)
-    cut = int(len(everything) * HELD_OUT_FRACTION)
-    if split == "heldout":
-        return everything[:cut]
-    if split == "train":
-        return everything[cut:]
-    raise ValueError(f"split must be 'train' or 'heldout', got {split!r}")
+@functools.lru_cache(maxsize=4)
+def digit_tuples(split: str, seed: int = 1234) -> tuple[tuple[int, ...], ...]:
+    """All ordered tuples of :data:`OPERANDS` factors of one split: ``"train"`` or ``"heldout"``.
+
+    The split is by multiset: :data:`HELD_OUT_FRACTION` of the sorted tuples (``(2, 3, 3, 9)``) are
+    held out with every ordering of theirs, so no reordering of a held-out problem is ever trained on.
+    """
+    if split not in ("train", "heldout"):
+        raise ValueError(f"split must be 'train' or 'heldout', got {split!r}")
+    multisets = sorted(itertools.combinations_with_replacement(FACTORS, OPERANDS))
+    random.Random(seed).shuffle(multisets)
+    held = set(multisets[: int(len(multisets) * HELD_OUT_FRACTION)])
+    return tuple(t for t in itertools.product(FACTORS, repeat=OPERANDS) if (tuple(sorted(t)) in held) == (split == "heldout"))
 
 
-def sum_problem(digits: tuple[int, ...]) -> str:
-    return "+".join(str(d) for d in digits)
+def product_problem(digits: tuple[int, ...]) -> str:
+    """``"3*4*2*5"``."""
+    return "*".join(str(d) for d in digits)
+
+
+def product(digits: tuple[int, ...]) -> int:
+    """The answer to :func:`product_problem`: ``math.prod(digits)``."""
+    return math.prod(digits)
 
 
 def chain_of_thought(digits: tuple[int, ...]) -> str:
-    """``"3+8=11, 11+6=17, ..."``: one addition per step, each starting from the last result."""
+    """``"3*4=12, 12*2=24, 24*5=120"``: one multiplication per step, each starting from the last result."""
     steps, total = [], digits[0]
     for d in digits[1:]:
-        steps.append(f"{total}+{d}={total + d}")
-        total += d
+        steps.append(f"{total}*{d}={total * d}")
+        total *= d
     return ", ".join(steps)
 
 
 def arithmetic_line(digits: tuple[int, ...], cot: bool) -> list[tuple[str, bool]]:
     """One problem as segments: the question (not learnt) and the answer, direct or with a chain."""
     if cot:
-        return [(sum_problem(digits) + ":", False), (" " + chain_of_thought(digits) + "\n", True)]
-    return [(sum_problem(digits) + "=", False), (f"{sum(digits)}\n", True)]
+        return [(product_problem(digits) + ":", False), (" " + chain_of_thought(digits) + "\n", True)]
+    return [(product_problem(digits) + "=", False), (f"{product(digits)}\n", True)]
 
 
 def arithmetic_prompt(digits: tuple[int, ...], cot: bool) -> str:
-    return sum_problem(digits) + (":" if cot else "=")
+    return product_problem(digits) + (":" if cot else "=")
 
 
 def final_number(text: str) -> int | None:

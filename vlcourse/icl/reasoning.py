@@ -7,8 +7,8 @@ Language Models are Zero-Shot Reasoners") get chains with no examples at all, fr
 think step by step". Wang et al. (2023, "Self-Consistency Improves Chain of Thought Reasoning")
 sample several chains at a temperature above zero and take the most common *final answer*.
 
-icl-tiny writes a chain after a colon (``3+8+6+2: 3+8=11, 11+6=17, 17+2=19``) and answers at once
-after an equals sign (``3+8+6+2=19``); both are few-shot prompts in the sense of
+icl-tiny writes a chain after a colon (``3*4*2*5: 3*4=12, 12*2=24, 24*5=120``) and answers at once
+after an equals sign (``3*4*2*5=120``); both are few-shot prompts in the sense of
 :func:`~vlcourse.icl.prompting.build_few_shot_prompt`, with the templates below.
 """
 
@@ -32,11 +32,11 @@ SC_TEMPERATURE = 0.7
 def cot_prompt(question: str, demos: Sequence[Sequence[str]] = ()) -> str:
     """A chain-of-thought prompt: ``build_few_shot_prompt(demos, question, COT_TEMPLATE)``.
 
-    Example: ``cot_prompt("1+2+3+4", [("3+8+6+2", "3+8=11, 11+6=17, 17+2=19")])`` is
-    ``"3+8+6+2: 3+8=11, 11+6=17, 17+2=19\\n1+2+3+4:"``; with no demos, ``"1+2+3+4:"``.
+    Example: ``cot_prompt("2*3*4*2", [("3*4*2*5", "3*4=12, 12*2=24, 24*5=120")])`` is
+    ``"3*4*2*5: 3*4=12, 12*2=24, 24*5=120\\n2*3*4*2:"``; with no demos, ``"2*3*4*2:"``.
 
     Args:
-        question: the problem, e.g. ``"1+2+3+4"``.
+        question: the problem, e.g. ``"2*3*4*2"``.
         demos: worked examples ``(question, chain)``, in order.
     """
     return build_few_shot_prompt(demos, question, COT_TEMPLATE)
@@ -49,7 +49,7 @@ def extract_final_answer(text: str) -> int | None:
     itself follow a digit (``"-7"`` and ``"is -7"`` are -7; in ``"9-2"`` the last integer is 2).
     No thousands separators, no decimals (``"3.5"`` ends with the integer 5).
 
-    Examples: ``" 3+8=11, 11+6=17, 17+2=19"`` -> 19; ``"The answer is 42."`` -> 42; ``"none"`` -> None.
+    Examples: ``" 3*4=12, 12*2=24, 24*5=120"`` -> 120; ``"The answer is 42."`` -> 42; ``"none"`` -> None.
     """
     numbers = re.findall(r"(?<!\d)-?\d+", text)
     return int(numbers[-1]) if numbers else None
@@ -66,7 +66,7 @@ def self_consistency(client, question: str, n: int, model: str = "icl-tiny", dem
 
     Args:
         client: an ``openai.OpenAI`` client.
-        question: the problem, e.g. ``"3+8+6+2"``.
+        question: the problem, e.g. ``"3*4*2*5"``.
         n: chains to sample (>= 1).
         model: the model to ask.
         demos: worked examples for :func:`cot_prompt`.
