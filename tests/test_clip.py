@@ -200,6 +200,26 @@ def test_training_clamps_the_logit_scale_and_lit_locks_the_image_tower():
     assert not torch.equal(text, model.token_embedding.weight)
 
 
+def test_fused_optimizer_takes_the_same_steps():
+    """The fused AdamW (the lecture's fast path) follows the default one to rounding over a few steps."""
+    images, captions = clip.caption_data("train", 32)
+    cfg = TrainConfig(steps=3, lr=1e-3, progress=False)
+    trained = []
+    for fused in (False, True):
+        torch.manual_seed(0)
+        model, _, tokenizer = clip.create_clip("vlc-clip-tiny")
+        start = {k: v.clone() for k, v in model.state_dict().items()}
+        history = clip.train_clip(model, tokenizer, images, captions, cfg, batch_size=8, fused_optimizer=fused)
+        trained.append((model.state_dict(), history["loss"]))
+    (plain, plain_loss), (fused, fused_loss) = trained
+    assert fused_loss == pytest.approx(plain_loss, abs=1e-5)
+    for name, value in plain.items():
+        torch.testing.assert_close(fused[name], value, atol=1e-5, rtol=1e-4, msg=name)
+    assert not torch.equal(plain["visual.proj"], start["visual.proj"])  # both really trained
+    decay, rest = clip.make_optimizer(clip.create_clip("vlc-clip-tiny")[0], 1e-3, 0.1, fused=True).param_groups
+    assert decay["fused"] and decay["weight_decay"] == 0.1 and rest["weight_decay"] == 0.0
+
+
 @pytest.mark.slow
 def test_training_lowers_the_loss_on_a_small_set():
     torch.manual_seed(0)

@@ -70,6 +70,25 @@ def test_rows_can_leave_join_and_be_reordered():
     torch.testing.assert_close(logits[1], full_logits(model, c)[6], rtol=0, atol=1e-12)
 
 
+def test_stepping_some_rows_leaves_the_others_untouched():
+    """decode_step(rows=...): the stepped rows get the full-forward logits, the rest keep keys, values and length."""
+    model = model64(n_head=4, n_layer=3)
+    gen = torch.Generator().manual_seed(4)
+    seqs = [torch.randint(0, 13, (12,), generator=gen).tolist() for _ in range(3)]
+    cache = empty_cache(model, 3)
+    prefill(model, cache, [0, 1, 2], [seqs[0][:2], seqs[1][:6], seqs[2][:3]])
+    untouched = ([k[1].clone() for k in cache.keys], [v[1].clone() for v in cache.values])
+    logits = decode_step(model, cache, torch.tensor([seqs[2][3], seqs[0][2]]), rows=[2, 0])  # (2, V), in rows' order
+    torch.testing.assert_close(logits[0], full_logits(model, seqs[2])[3], rtol=0, atol=1e-12)
+    torch.testing.assert_close(logits[1], full_logits(model, seqs[0])[2], rtol=0, atol=1e-12)
+    assert cache.lengths.tolist() == [3, 6, 4]
+    assert all(torch.equal(a, k[1]) for a, k in zip(untouched[0], cache.keys))
+    assert all(torch.equal(a, v[1]) for a, v in zip(untouched[1], cache.values))
+    both = decode_step(model, cache, torch.tensor([seqs[0][3], seqs[1][6], seqs[2][4]]))  # then every row again
+    for i, n in enumerate([3, 6, 4]):
+        torch.testing.assert_close(both[i], full_logits(model, seqs[i])[n], rtol=0, atol=1e-12)
+
+
 def test_the_cache_path_uses_only_the_weights_not_the_attention_class():
     """A GPT built with another (equivalent) attention class gives the same cached logits."""
 

@@ -171,32 +171,38 @@ PRESETS: dict[str, CLIPPreset] = {
 # --------------------------------------------------------------------------------------- training
 
 
-def make_optimizer(model: nn.Module, lr: float, weight_decay: float) -> torch.optim.AdamW:
+def make_optimizer(model: nn.Module, lr: float, weight_decay: float, fused: bool = False) -> torch.optim.AdamW:
     """AdamW decaying weight matrices only (not gains, biases, embeddings' scale or the logit scale),
-    as open_clip's training script does; frozen parameters are left out."""
+    as open_clip's training script does; frozen parameters are left out.
+
+    ``fused``: PyTorch's single-kernel AdamW, the same update computed in one pass over the
+    parameters (on a CPU about 5x faster for the tiny CLIP, whose 49,408 x 64 token embedding is most
+    of its parameters; rounding differs, so runs are not bit-for-bit those of the default)."""
     params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     decay = [p for n, p in params if p.ndim >= 2 and "embedding" not in n and "logit_scale" not in n]
     rest = [p for n, p in params if not (p.ndim >= 2 and "embedding" not in n and "logit_scale" not in n)]
     return torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0.0}],
-                             lr=lr, betas=(0.9, 0.98), eps=1e-6)
+                             lr=lr, betas=(0.9, 0.98), eps=1e-6, fused=fused)
 
 
 def train_clip(
     model: nn.Module, tokenizer, images: torch.Tensor, captions: list[str], cfg: TrainConfig, batch_size: int,
     loss_fn: LossFn | None = None, evaluate: Callable[[], dict] | None = None, seed: int = 0, desc: str = "clip",
+    fused_optimizer: bool = False,
 ) -> dict:
     """Train ``model`` on ``(images, captions)`` pairs with ``loss_fn`` (default the reference clip_loss).
 
     Each step draws ``batch_size`` random pairs, calls ``loss_fn(model.encode_image(x),
     model.encode_text(tokens), model.logit_scale)`` and takes an AdamW step; afterwards the logit scale
     is clamped to [0, ln 100] (CLIP's cap on the inverse temperature). Frozen parameters (LiT) stay.
+    ``fused_optimizer``: see :func:`make_optimizer`.
 
     Returns:
         ``{"loss": [...], "logit_scale": [...], "evals": [...]}`` per step / evaluation.
     """
     loss_fn = loss_fn or reference_loss()
     device = next(model.parameters()).device
-    optimizer = make_optimizer(model, cfg.lr, cfg.weight_decay)
+    optimizer = make_optimizer(model, cfg.lr, cfg.weight_decay, fused_optimizer)
     generator = torch.Generator().manual_seed(seed)
     tokens = tokenizer(list(captions))  # (N, context_length), once
     history = {"loss": [], "logit_scale": [], "evals": []}

@@ -139,34 +139,43 @@ def prefill(model: nn.Module, cache: KVCache, rows: Sequence[int], prompts: Sequ
 
 
 @torch.no_grad()
-def decode_step(model: nn.Module, cache: KVCache, tokens: torch.Tensor) -> torch.Tensor:
-    """Feed one token per row of ``cache`` at position ``cache.lengths[row]`` and extend every row by it.
+def decode_step(model: nn.Module, cache: KVCache, tokens: torch.Tensor, rows: Sequence[int] | None = None) -> torch.Tensor:
+    """Feed one token per row at position ``cache.lengths[row]`` and extend each of those rows by it.
 
     Args:
-        cache: B rows, each shorter than its capacity (modified in place).
-        tokens: (B,) int64, the newest token of each row.
+        cache: the cache (modified in place); every stepped row must be shorter than its capacity.
+        tokens: (B,) int64, the newest token of each stepped row.
+        rows: the B rows to step, in the order of ``tokens`` (default: every row, in order). The
+            other rows are left as they are (a server steps the running rows while new ones are
+            being prefilled).
 
     Returns:
-        (B, V) logits of the token after it, for each row.
+        (B, V) logits of the token after it, for each stepped row.
     """
     nh = model.config.n_head
-    B = len(cache)
-    pos = cache.lengths  # (B,) where each new token goes
-    span = int(pos.max()) + 1  # the positions any row attends to
+    index = torch.arange(len(cache)) if rows is None else torch.as_tensor(rows, dtype=torch.long)  # (B,)
+    pos = cache.lengths if rows is None else cache.lengths[index]  # (B,) where each new token goes
+    span = int(pos.max()) + 1  # the positions any stepped row attends to
     if span > cache.capacity:
         raise ValueError(f"a row is full ({cache.capacity} positions): prefill its last window instead")
-    batch = torch.arange(B, device=pos.device)  # (B,)
     visible = (torch.arange(span, device=pos.device)[None, :] <= pos[:, None])[:, None, None, :]  # (B, 1, 1, span)
     x = (model.wte(tokens) + model.wpe(pos))[:, None, :]  # (B, 1, C)
     for layer, block in enumerate(model.h):
         q, k, v = block.attn.c_attn(block.ln_1(x)).chunk(3, dim=-1)  # each (B, 1, C)
         q, k, v = _heads(q, nh), _heads(k, nh), _heads(v, nh)  # each (B, nh, 1, hs)
-        keys, values = cache.keys[layer], cache.values[layer]  # (B, nh, capacity, hs)
-        keys[batch, :, pos] = k[:, :, 0]  # (B, nh, hs) written at each row's position
-        values[batch, :, pos] = v[:, :, 0]
-        y = F.scaled_dot_product_attention(q, keys[:, :, :span], values[:, :, :span], attn_mask=visible)  # (B, nh, 1, hs)
+        keys, values = cache.keys[layer], cache.values[layer]  # (rows, nh, capacity, hs)
+        keys[index, :, pos] = k[:, :, 0]  # (B, nh, hs) written at each row's position
+        values[index, :, pos] = v[:, :, 0]
+        if rows is None:
+            keys, values = keys[:, :, :span], values[:, :, :span]  # views
+        else:
+            keys, values = keys[index, :, :span], values[index, :, :span]  # (B, nh, span, hs) copies
+        y = F.scaled_dot_product_attention(q, keys, values, attn_mask=visible)  # (B, nh, 1, hs)
         x = _mlp_residual(block, x + block.attn.c_proj(_merge_heads(y)))  # (B, 1, C)
-    cache.lengths += 1
+    if rows is None:
+        cache.lengths += 1
+    else:
+        cache.lengths[index] += 1
     return model.lm_head(model.ln_f(x[:, 0]))  # (B, V)
 
 

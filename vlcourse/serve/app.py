@@ -230,7 +230,7 @@ def create_app(engines: dict[str, Engine], config: ServeConfig) -> FastAPI:
         if request.stream:
             return StreamingResponse(_stream_completions(choices, plan, prompts, engine, request, meta),
                                      media_type="text/event-stream")
-        return await _complete(choices, plan, prompts, engine, request, meta)
+        return JSONResponse(await _complete(choices, plan, prompts, engine, request, meta))  # plain data: no re-encoding
 
     @app.post("/v1/chat/completions")
     async def chat(request: ChatRequest, http: Request):
@@ -246,7 +246,7 @@ def create_app(engines: dict[str, Engine], config: ServeConfig) -> FastAPI:
                 "model": request.model}
         if request.stream:
             return StreamingResponse(_stream_chat(choices, request, meta, len(ids)), media_type="text/event-stream")
-        return await _chat(choices, request, meta, len(ids))
+        return JSONResponse(await _chat(choices, request, meta, len(ids)))
 
     return app
 

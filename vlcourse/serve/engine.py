@@ -7,10 +7,10 @@ never waits for another to finish, and concurrent clients share forward passes, 
 throughput of a server comes from on a CPU as much as on a GPU.
 
 Each running sequence owns a row of a key-value cache (:mod:`vlcourse.gpt.kv_cache`), so a step
-costs one position per sequence: new sequences first have their prompt (all but its last token)
-prefilled into their row, then every row decodes its newest token in one batched step. A sequence
-longer than the model's context reads its last ``block_size`` tokens from position 0 again (as
-:func:`~vlcourse.gpt.generation.generate` does), which no cached key survives: such a row is
+costs one position per sequence: a new sequence has its whole prompt prefilled into its row (which
+gives its first logits), and the running rows decode their newest token in one batched step. A
+sequence longer than the model's context reads its last ``block_size`` tokens from position 0 again
+(as :func:`~vlcourse.gpt.generation.generate` does), which no cached key survives: such a row is
 prefilled anew at each step.
 
 Each sequence has its own random generator (seeded by the request's ``seed``), so what it samples
@@ -184,7 +184,7 @@ class Engine:
     def __init__(self, served: ServedModel, max_batch: int = 64):
         self.served = served
         self.max_batch = max_batch
-        self.inbox: queue.Queue = queue.Queue()
+        self.inbox: queue.SimpleQueue = queue.SimpleQueue()
         self.active: list[Sequence] = []
         self.cache: KVCache = empty_cache(served.model, 0)  # row i belongs to cache_rows[i]
         self.cache_rows: list[Sequence] = []
@@ -213,6 +213,8 @@ class Engine:
     # --- the engine thread -----------------------------------------------------------------------------
     def _take_new(self, block: bool) -> list[ScoreJob]:
         jobs = []
+        if self.active and self.inbox.empty():  # the common case while decoding: nothing new
+            return jobs
         while len(self.active) < self.max_batch:
             try:
                 item = self.inbox.get(block=block and not self.active and not jobs)
@@ -264,38 +266,57 @@ class Engine:
     def _sync_cache(self) -> None:
         """Give the cache one row per active sequence, in the order of ``self.active``.
 
-        Rows of sequences that left are dropped and new sequences get empty rows at the end (the
-        active list is reordered to match: the sequences kept, then the new ones).
+        New sequences take over the rows of sequences that left (their stale keys are overwritten by
+        the new prompt's prefill, and attention never reads past a row's length), so a server where
+        one request ends as another starts copies no cache at all; only the surplus is appended, or
+        dropped when fewer join than left. ``self.active`` is reordered to match the rows.
         """
         if self.cache_rows == self.active:
             return
         running = set(map(id, self.active))
-        kept = [i for i, seq in enumerate(self.cache_rows) if id(seq) in running]
         known = set(map(id, self.cache_rows))
         new = [seq for seq in self.active if id(seq) not in known]
-        if len(kept) < len(self.cache_rows):
-            self.cache = self.cache.select(kept)
-        self.cache = self.cache.extend(len(new))
+        rows: list[Sequence | None] = [seq if id(seq) in running else None for seq in self.cache_rows]
+        free = [i for i, seq in enumerate(rows) if seq is None]
+        for i, seq in zip(free, new):
+            rows[i] = seq
+        if len(new) > len(free):
+            self.cache = self.cache.extend(len(new) - len(free))
+            rows += new[len(free):]
+        elif len(new) < len(free):
+            taken = [i for i, seq in enumerate(rows) if seq is not None]
+            self.cache = self.cache.select(taken)
+            rows = [rows[i] for i in taken]
         for seq in new:
-            seq.cached = 0
-        self.cache_rows = [self.cache_rows[i] for i in kept] + new
-        self.active = list(self.cache_rows)
+            seq.cached = -1  # its row holds nothing valid yet: prefilled at this step
+        self.cache_rows = rows
+        self.active = list(rows)
 
     def _forward(self, batch: list[Sequence]) -> torch.Tensor:
-        """(B, V) next-token logits of every sequence, through the cache: prefill where needed, then one step."""
+        """(B, V) next-token logits of every sequence, through the cache.
+
+        A sequence whose row does not hold all its tokens but the newest (a new prompt, or a window
+        that slid past the context) is prefilled with its whole window, which gives its logits; the
+        others decode their newest token in one batched step. Either way a sequence's first token
+        comes from a prefill of its prompt, whatever else is running.
+        """
         context = self.served.context_length
-        stale = [i for i, s in enumerate(batch) if len(s.ids) > context or s.cached != len(s.ids) - 1]
-        windows = [batch[i].ids[-context:][:-1] for i in stale]  # all but the newest token, from position 0
-        if any(windows):
-            prefill(self.served.model, self.cache, [i for i, w in zip(stale, windows) if w], [w for w in windows if w])
-            self.stats.prefilled += sum(1 for w in windows if w)
-        for i, w in zip(stale, windows):
-            if not w:
-                self.cache.lengths[i] = 0
-        logits = decode_step(self.served.model, self.cache, torch.tensor([s.ids[-1] for s in batch]))  # (B, V)
+        running, stale = [], []
+        for i, s in enumerate(batch):
+            (running if s.cached == len(s.ids) - 1 and len(s.ids) <= context else stale).append(i)
+        model = self.served.model
+        if not running:  # only prefills (every step of a lone new request's first token)
+            logits = prefill(model, self.cache, stale, [batch[i].ids[-context:] for i in stale])  # (B, V)
+        else:
+            logits = decode_step(model, self.cache, torch.tensor([batch[i].ids[-1] for i in running]),
+                                 None if not stale else running)  # (R, V)
+            if stale:
+                fresh = prefill(model, self.cache, stale, [batch[i].ids[-context:] for i in stale])  # (S, V)
+                logits = torch.cat([logits, fresh])[torch.argsort(torch.tensor(running + stale))]  # (B, V), batch order
+        self.stats.prefilled += len(stale)
         for s in batch:
             s.cached = len(s.ids) if len(s.ids) <= context else -1
-        return logits.float()
+        return logits if logits.dtype == torch.float32 else logits.float()
 
     def _step(self) -> None:
         self._sync_cache()
@@ -303,17 +324,19 @@ class Engine:
         logits = self._forward(batch)  # (B, V)
         self.stats.steps += 1
         self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
-        tokens = logits.argmax(dim=-1)  # (B,): greedy choices, replaced below where a choice samples
+        tokens = logits.argmax(dim=-1).tolist()  # (B,) greedy choices, replaced below where a choice samples
+        scored = False
         for i, seq in enumerate(batch):
             if seq.params.temperature != 0:
                 tokens[i] = choose(logits[i], seq.params, seq.generator)
-        if any(seq.params.logprobs is not None for seq in batch):
+            scored |= seq.params.logprobs is not None
+        if scored:
             logps = torch.log_softmax(logits, dim=-1)  # (B, V)
-            chosen = logps.gather(1, tokens[:, None])[:, 0].tolist()  # (B,) log-probabilities of the choices
+            chosen = logps.gather(1, torch.tensor(tokens)[:, None])[:, 0].tolist()  # (B,) log-probabilities of the choices
         else:  # nobody reads them: skip the softmax
             chosen = [float("nan")] * len(batch)
         still = []
-        for i, (seq, token) in enumerate(zip(batch, tokens.tolist())):
+        for i, (seq, token) in enumerate(zip(batch, tokens)):
             previous = seq.ids[-1]
             seq.ids.append(token)
             self.stats.tokens += 1

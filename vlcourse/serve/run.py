@@ -63,6 +63,14 @@ def base_url(config: ServeConfig, sock: socket.socket) -> str:
     return f"http://{host}:{port}/v1"
 
 
+def uvicorn_config(app, config: ServeConfig):
+    """uvicorn's settings for the endpoint: no lifespan events, a short graceful shutdown, no access log
+    (a log line per request costs more than a short completion's HTTP handling)."""
+    import uvicorn
+
+    return uvicorn.Config(app, log_level=config.log_level, access_log=False, lifespan="off", timeout_graceful_shutdown=1)
+
+
 class BackgroundServer:
     """The endpoint on a uvicorn server in a daemon thread of this process (tests, benchmarks).
 
@@ -81,8 +89,7 @@ class BackgroundServer:
         self.engines = engines if engines is not None else build_engines(config)
         self.socket = bind_socket(config)
         self.url = base_url(config, self.socket)
-        self.server = uvicorn.Server(uvicorn.Config(create_app(self.engines, config), log_level=config.log_level,
-                                                    lifespan="off", timeout_graceful_shutdown=1))
+        self.server = uvicorn.Server(uvicorn_config(create_app(self.engines, config), config))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
 
     def start(self) -> BackgroundServer:
@@ -114,8 +121,7 @@ def serve(config: ServeConfig) -> None:
 
     engines = build_engines(config)
     sock = bind_socket(config)
-    server = uvicorn.Server(uvicorn.Config(create_app(engines, config), log_level=config.log_level,
-                                           lifespan="off", timeout_graceful_shutdown=1))
+    server = uvicorn.Server(uvicorn_config(create_app(engines, config), config))
     original = server.startup
 
     async def startup(sockets=None):
