@@ -544,7 +544,8 @@ chains = llm.complete(question + "\nLet's think step by step.", temperature=0.8,
 
 The course's `icl-tiny` (a small GPT, `vlcourse.icl`) saw products of four digits (2 to 9) written two ways: directly,
 `3*4*2*5=120`, or with a chain of thought, `3*4*2*5: 3*4=12, 12*2=24, 24*5=120`. We test it on products it **never**
-saw, in any order of their digits.
+saw, in any order of their digits. It was also shown the times table of every step (`18*9=162`), so a chain only
+strings together facts it knows.
 
 * In its format, `=` asks for the answer at once and `:` asks for the working: `:` is its "Let's think step by step"
   (zero-shot CoT). A worked example before the question makes it few-shot.

@@ -7,7 +7,8 @@ import pytest
 
 from vlcourse.checkpoints import read_manifest
 from vlcourse.icl.episodes import (ATTRIBUTES, NONSENSE, EpisodeConfig, EpisodeSampler, arithmetic_line, chain_of_thought,
-                                   digit_tuples, few_shot_prompt, final_number, random_task, task_pool)
+                                   digit_tuples, fact_line, few_shot_prompt, final_number, multiplication_facts, random_task,
+                                   task_pool)
 from vlcourse.icl.tokenizer import VocabTokenizer
 from vlcourse.icl.train import CHECKPOINT, encode_segments, icl_tokenizer
 
@@ -45,6 +46,13 @@ def test_arithmetic_split_chain_and_answers():
     multisets = {tuple(sorted(t)) for t in held}
     assert len(multisets) == 66 and not any(tuple(sorted(t)) in multisets for t in train)  # no reordering leaks
     assert all(t in held for m in multisets for t in itertools.permutations(m))
+    facts = set(multiplication_facts())
+    assert len(facts) == 792 and fact_line((18, 9)) == [("18*9=", False), ("162\n", True)]
+    for digits in held:  # every step of a held-out chain is a fact training shows
+        total = digits[0]
+        for d in digits[1:]:
+            assert (total, d) in facts
+            total *= d
     assert chain_of_thought((3, 4, 2, 5)) == "3*4=12, 12*2=24, 24*5=120"
     assert final_number(" 3*4=12, 12*2=24, 24*5=120\nmore") == 120 and final_number("19") == 19
     assert final_number("no answer") is None
@@ -53,7 +61,7 @@ def test_arithmetic_split_chain_and_answers():
 
 def test_training_sequences_tokenize_like_their_text_and_mask_what_is_not_learnt():
     tok = icl_tokenizer()
-    sampler = EpisodeSampler(EpisodeConfig(arithmetic_fraction=0.5), seed=3)
+    sampler = EpisodeSampler(EpisodeConfig(arithmetic_fraction=0.5, fact_fraction=0.3), seed=3)
     for _ in range(40):
         segments = sampler.sequence(60)
         whole = tok.encode("".join(t for t, _ in segments))

@@ -22,8 +22,11 @@ Language Models") that multiplies one factor at a time (``3*4*2*5: 3*4=12, 12*2=
 A fifth of the *multisets* of four digits never appear in training, in any order: measured on
 those, a direct answer must compose the whole product in one step, which a three-layer model does
 not learn to generalise, while each step of a chain (``24*5=120``) is a small multiplication the
-model has seen in many other problems. (Sums were too easy: the model adds four digits directly as
-well as in steps, and a held-out tuple of digits is a permutation of a trained one.)
+model knows: training also shows single multiplication *facts* (``18*9=162``), every product of
+one to three digits times a digit, as a times table. The direct answer to ``2*3*3*9`` is then
+one such fact away from known ones, but only if the model works out ``2*3*3`` on the way, in a
+single step. (Sums were too easy: the model adds four digits directly as well as in steps, and a
+held-out tuple of digits is a permutation of a trained one.)
 """
 
 from __future__ import annotations
@@ -142,6 +145,20 @@ def digit_tuples(split: str, seed: int = 1234) -> tuple[tuple[int, ...], ...]:
     return tuple(t for t in itertools.product(FACTORS, repeat=OPERANDS) if (tuple(sorted(t)) in held) == (split == "heldout"))
 
 
+@functools.lru_cache(maxsize=1)
+def multiplication_facts() -> tuple[tuple[int, int], ...]:
+    """Every ``(p, d)`` with ``p`` a product of one to three digits in :data:`FACTORS` and ``d`` a digit:
+    each step any chain of thought takes (``18*9``), 792 facts."""
+    partial = sorted({math.prod(c) for k in range(1, OPERANDS) for c in itertools.product(FACTORS, repeat=k)})
+    return tuple((p, d) for p in partial for d in FACTORS)
+
+
+def fact_line(fact: tuple[int, int]) -> list[tuple[str, bool]]:
+    """One multiplication fact as segments: ``("18*9=", not learnt), ("162\n", learnt)``."""
+    p, d = fact
+    return [(f"{p}*{d}=", False), (f"{p * d}\n", True)]
+
+
 def product_problem(digits: tuple[int, ...]) -> str:
     """``"3*4*2*5"``."""
     return "*".join(str(d) for d in digits)
@@ -187,6 +204,8 @@ class EpisodeConfig:
         lines: labelled examples per classification episode (its shots range from 0 to lines - 1).
         arithmetic_fraction: share of sequences that are arithmetic problems.
         cot_fraction: share of arithmetic problems written with a chain of thought.
+        fact_fraction: share of arithmetic lines that are single multiplication facts
+            (:func:`multiplication_facts`) instead of four-digit problems.
         num_tasks: None for a fresh task per episode; an int for a fixed pool of that many tasks.
         task_seed: seed of the pool.
         bursty_fraction: share of classification episodes whose inputs come from only
@@ -199,6 +218,7 @@ class EpisodeConfig:
     lines: int = 12
     arithmetic_fraction: float = 0.3
     cot_fraction: float = 0.5
+    fact_fraction: float = 0.0
     num_tasks: int | None = None
     task_seed: int = 0
     label_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)
@@ -208,7 +228,7 @@ class EpisodeConfig:
     def __post_init__(self):
         if self.lines < 2:
             raise ValueError(f"lines must be >= 2 (an example and a query), got {self.lines}")
-        for name in ("arithmetic_fraction", "cot_fraction", "bursty_fraction"):
+        for name in ("arithmetic_fraction", "cot_fraction", "fact_fraction", "bursty_fraction"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} is a fraction in [0, 1], got {getattr(self, name)}")
         if self.num_tasks is not None and self.num_tasks < 1:
@@ -234,7 +254,10 @@ class EpisodeSampler:
             return classification_episode(self.task(), self.cfg.lines, self.rng, self.cfg.bursty_inputs if bursty else None)
         segments, length = [], 0
         while True:
-            line = arithmetic_line(self.rng.choice(self.train_digits), self.rng.random() < self.cfg.cot_fraction)
+            if self.rng.random() < self.cfg.fact_fraction:
+                line = fact_line(self.rng.choice(multiplication_facts()))
+            else:
+                line = arithmetic_line(self.rng.choice(self.train_digits), self.rng.random() < self.cfg.cot_fraction)
             size = sum(len(t) for t, _ in line)
             if segments and length + size > max_chars:
                 return segments
