@@ -141,6 +141,8 @@ def test_beyond_seed_noise_is_a_t_test_at_five_percent():
 def test_filter_training_rejects_bad_budgets():
     with pytest.raises(ValueError, match="batch_size"):
         webdata.FilterTraining(batch_size=1)
+    with pytest.raises(ValueError, match="threads"):
+        webdata.FilterTraining(threads=0)
     with pytest.raises(ValueError, match="seeds"):
         webdata.FilterTraining(seeds=())
 
@@ -155,9 +157,10 @@ def one_thread():
 
 
 def test_zero_shot_after_filtering_is_seeded_and_one_result_per_seed(pairs, one_thread):
-    cfg = webdata.FilterTraining(steps=3, batch_size=16, seeds=(0, 1), num_eval=30)
+    cfg = webdata.FilterTraining(steps=3, batch_size=16, seeds=(0, 1), num_eval=30, threads=2)
     keeps = {"all": torch.ones(len(pairs), dtype=torch.bool), "clean": pairs.is_clean}
     first = webdata.zero_shot_after_filtering(pairs, keeps, cfg)
+    assert torch.get_num_threads() == 1  # the caller's setting is restored
     assert set(first) == {"all", "clean"} and all(len(runs) == 2 for accs in first.values() for runs in accs.values())
     assert all(0.0 <= a <= 1.0 for accs in first.values() for runs in accs.values() for a in runs)
     again = webdata.zero_shot_after_filtering(pairs, {"clean": keeps["clean"]}, cfg)

@@ -160,6 +160,7 @@ class FilterTraining:
         num_eval: held-out test images (colour x shape pairs never seen in training).
         fused_optimizer: PyTorch's fused AdamW (see ``vlcourse.clip.train.make_optimizer``): the
             same update, and most of a CPU step's time saved.
+        threads: torch CPU threads while training (None: as set; restored afterwards).
     """
 
     steps: int = 100
@@ -171,6 +172,7 @@ class FilterTraining:
     num_eval: int = 150
     warmup_steps: int = 10
     fused_optimizer: bool = True
+    threads: int | None = None
 
     def __post_init__(self):
         if self.steps < 1 or self.batch_size < 2:
@@ -178,6 +180,8 @@ class FilterTraining:
                              f"got {self.steps} and {self.batch_size}")
         if not self.seeds:
             raise ValueError("seeds is empty: give at least one seed, e.g. seeds=(0, 1)")
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"threads must be >= 1 or None, got {self.threads}")
 
 
 def zero_shot_after_filtering(pairs: NoisyPairs, keeps: dict[str, Tensor],
@@ -196,10 +200,20 @@ def zero_shot_after_filtering(pairs: NoisyPairs, keeps: dict[str, Tensor],
     Returns:
         ``{filter name: {attribute: [accuracy per seed]}}``.
     """
+    cfg = cfg or FilterTraining()
+    threads = torch.get_num_threads()
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    try:
+        return _train_and_test_per_filter(pairs, keeps, cfg)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train_and_test_per_filter(pairs: NoisyPairs, keeps: dict[str, Tensor], cfg: FilterTraining) -> dict[str, dict[str, list[float]]]:
     from vlcourse.clip import create_clip, shape_templates, train_clip, zero_shot_accuracy, zero_shot_data
     from vlcourse.training import TrainConfig
 
-    cfg = cfg or FilterTraining()
     images, labels, vocab = zero_shot_data("heldout", cfg.num_eval)
     schedule = TrainConfig(steps=cfg.steps, lr=cfg.lr, min_lr=cfg.lr / 20, warmup_steps=min(cfg.warmup_steps, cfg.steps),
                            weight_decay=0.1, progress=False)
