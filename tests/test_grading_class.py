@@ -209,3 +209,19 @@ def test_interrupted_run_resumes_without_loss(toy, tmp_path):
     again = grade_class(toy, tmp_path / "class", tmp_path / "out", progress=False, workers=1)
     assert [r.total for r in again.results] == [4.0] * 6
     assert all(results.joinpath(name).stat().st_mtime_ns == mtime for name, mtime in kept.items())
+
+
+def test_workers_follow_the_class_size_and_the_assignments_cost(tmp_path, monkeypatch):
+    from vlcourse.grading.classroom import SUBMISSIONS_PER_WORKER, default_workers
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(4)))
+    assert default_workers(5) == 1 and default_workers(2 * SUBMISSIONS_PER_WORKER) == 2
+    assert default_workers(1000) == 4  # never more than one per core
+    assert default_workers(47, per_worker=10) == 4 and default_workers(25, per_worker=10) == 2
+    assert load_assignment("06_icl").submissions_per_worker == 10  # its submissions call the LLM endpoint
+    assert load_assignment("01_simclr").submissions_per_worker is None
+    folder = tmp_path / "99_bad"
+    folder.mkdir()
+    (folder / "assignment.toml").write_text('notebook = "x.ipynb"\nsubmissions_per_worker = 0\n')
+    with pytest.raises(ValueError, match="submissions_per_worker must be a positive integer"):
+        load_assignment(str(folder))

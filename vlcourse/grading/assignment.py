@@ -9,6 +9,7 @@ Example ``assignment.toml``::
     [reference_files]                             # what a correct submission hands in (verify, demo)
     "simclr_encoder.safetensors" = "vlcourse.simclr.export_reference_encoder"
     llm = true                                    # runners reach the course's LLM endpoint (vlcourse.llm.grading)
+    submissions_per_worker = 10                   # costly submissions: a grading worker pays off sooner
     [limits]
     cell_seconds = 120
 """
@@ -36,6 +37,7 @@ class Assignment:
     reference_files: dict[str, str] = field(default_factory=dict)  # submitted file -> function(path) writing it
     preload: list[str] = field(default_factory=list)  # modules the runner imports during start-up
     llm: bool = False  # serve the LLM endpoint into the sandbox on a Unix socket
+    submissions_per_worker: int | None = None  # None: classroom.SUBMISSIONS_PER_WORKER
     limits: Limits = field(default_factory=Limits)
     _graded_cells: list[str] | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -107,8 +109,17 @@ def load_assignment(name: str, root: Path | None = None) -> Assignment:
         reference_files=dict(raw.get("reference_files", {})),
         preload=list(raw.get("preload", [])),
         llm=bool(raw.get("llm", False)),
+        submissions_per_worker=_positive_or_none(raw.get("submissions_per_worker"), "submissions_per_worker", config_path),
         limits=Limits.from_mapping(raw.get("limits", {})),
     )
+
+
+def _positive_or_none(value, key: str, path: Path) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{path}: {key} must be a positive integer, got {value!r}")
+    return value
 
 
 def list_assignments(root: Path | None = None) -> list[str]:

@@ -190,15 +190,18 @@ class ClassResult:
 SUBMISSIONS_PER_WORKER = 30
 
 
-def default_workers(submissions: int) -> int:
-    """One grading process per core, but no more than one per ``SUBMISSIONS_PER_WORKER`` submissions.
+def default_workers(submissions: int, per_worker: int | None = None) -> int:
+    """One grading process per core, but no more than one per ``per_worker`` submissions
+    (default ``SUBMISSIONS_PER_WORKER``).
 
     Starting a worker (its Python, torch and warm zygote) costs about what grading 10-20 small
     submissions does, and on 2 cores two workers only beat one from about 60 submissions on
-    (``benchmarks/grading``), so small classes are graded by one warm worker.
+    (``benchmarks/grading``), so small classes are graded by one warm worker. An assignment whose
+    submissions cost seconds each (06's LLM calls) sets a smaller ``submissions_per_worker``: its
+    47 verification submissions took 374 s on one worker and 198 s on two.
     """
     cores = max(1, len(os.sched_getaffinity(0)))
-    return max(1, min(cores, submissions // SUBMISSIONS_PER_WORKER))
+    return max(1, min(cores, submissions // (per_worker or SUBMISSIONS_PER_WORKER)))
 
 
 def grade_class(
@@ -227,7 +230,7 @@ def grade_class(
     done = {} if force else {s: r for s in folders if (r := load_result(results_dir, s)) is not None}
     todo = {s: f for s, f in folders.items() if s not in done}
     bar = tqdm(total=len(folders), initial=len(done), desc=f"grading {assignment.name}", disable=not progress)
-    for result in grade_many(assignment, todo, tests, workers or default_workers(len(todo))):
+    for result in grade_many(assignment, todo, tests, workers or default_workers(len(todo), assignment.submissions_per_worker)):
         save_result(result, results_dir)
         done[result.student] = result
         bar.update(1)

@@ -120,7 +120,7 @@ def verify_assignment(assignment: Assignment, log=print, workers: int | None = N
         folders = {"solution": solution_submission(assignment, tmp / "solution"),
                    "blank": blank_submission(assignment, tmp / "blank")}
         folders |= {name: variant_submission(assignment, v, tmp / name) for name, v in variants.items()}
-        results = {r.student: r for r in grade_many(assignment, folders, tests, workers or default_workers(len(folders)))}
+        results = {r.student: r for r in grade_many(assignment, folders, tests, workers or default_workers(len(folders), assignment.submissions_per_worker))}
     solution, blank = results["solution"], results["blank"]
     record(Check("solution scores full marks with no cell error", *clean_full_marks(solution)))
     record(Check("blank scores zero", blank.total == 0, describe(blank)))
