@@ -305,14 +305,13 @@ class Engine:
         for i, s in enumerate(batch):
             (running if s.cached == len(s.ids) - 1 and len(s.ids) <= context else stale).append(i)
         model = self.served.model
-        if not running:  # only prefills (every step of a lone new request's first token)
-            logits = prefill(model, self.cache, stale, [batch[i].ids[-context:] for i in stale])  # (B, V)
-        else:
-            logits = decode_step(model, self.cache, torch.tensor([batch[i].ids[-1] for i in running]),
-                                 None if not stale else running)  # (R, V)
-            if stale:
-                fresh = prefill(model, self.cache, stale, [batch[i].ids[-context:] for i in stale])  # (S, V)
-                logits = torch.cat([logits, fresh])[torch.argsort(torch.tensor(running + stale))]  # (B, V), batch order
+        parts = []
+        if running:  # every row when none is stale: no row selection
+            parts.append(decode_step(model, self.cache, torch.tensor([batch[i].ids[-1] for i in running]),
+                                     running if stale else None))  # (R, V)
+        if stale:
+            parts.append(prefill(model, self.cache, stale, [batch[i].ids[-context:] for i in stale]))  # (S, V)
+        logits = parts[0] if len(parts) == 1 else torch.cat(parts)[torch.argsort(torch.tensor(running + stale))]  # (B, V)
         self.stats.prefilled += len(stale)
         for s in batch:
             s.cached = len(s.ids) if len(s.ids) <= context else -1
