@@ -51,6 +51,22 @@ def build_or_check(args, build, check_exercises) -> int:
     return 0
 
 
+def cell_list(text: str) -> list[str]:
+    return [cell.strip() for cell in text.split(",") if cell.strip()]
+
+
+def require_cells(assignment, args) -> None:
+    """``--cells`` only with ``--mutants``, and only graded cells of the assignment."""
+    if args.cells is None:
+        return
+    if not args.mutants:
+        raise UserError("--cells only applies to --mutants; add --mutants")
+    unknown = [c for c in args.cells if c not in assignment.graded_cells()]
+    if unknown:
+        raise UserError(f"{assignment.name} has no graded cell {', '.join(unknown)}; "
+                        f"its graded cells: {', '.join(assignment.graded_cells())}")
+
+
 def cmd_verify(args) -> int:
     from vlcourse.grading.assignment import list_assignments
     from vlcourse.grading.verify import verify_assignment
@@ -59,10 +75,13 @@ def cmd_verify(args) -> int:
     assignments = [require_assignment(name) for name in args.assignments or list_assignments()]
     for assignment in assignments:
         require_suite(assignment, built=True)
+        require_cells(assignment, args)
     for assignment in assignments:
         name = assignment.name
         print(f"== verifying {name}")
-        checks = verify_assignment(assignment, write_signatures=args.write_signatures)
+        report = Path(args.out) / f"{name}_mutants.html" if args.mutants else None
+        checks = verify_assignment(assignment, write_signatures=args.write_signatures, mutants=args.mutants,
+                                   cells=args.cells, report=report)
         bad = [c for c in checks if not c.ok]
         failed += len(bad)
         print(f"== {name}: {len(checks) - len(bad)}/{len(checks)} checks passed")
@@ -209,6 +228,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("assignments", nargs="*", help="default: all assignments in grader/")
     p.add_argument("--write-signatures", action="store_true",
                    help="store the known mistakes' failure signatures (grader/NN/signatures.json) before checking them")
+    p.add_argument("--mutants", action="store_true",
+                   help="also grade mutants of every graded cell: each must lose points on its cell or be listed in "
+                        "grader/NN/equivalent_mutants.toml with a reason (writes OUT/NN_mutants.html)")
+    p.add_argument("--cells", type=cell_list, metavar="ID[,ID...]",
+                   help="with --mutants: only these graded cells' mutants, and no other check but the solution's")
+    p.add_argument("--out", default="verify_out", help="where --mutants writes its report (default: verify_out)")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("grade", parents=[common], help="grade a folder of submissions (one folder per student, or nbgrader's submitted/ layout)")

@@ -6,10 +6,12 @@ Example ``assignment.toml``::
     notebook = "simclr.ipynb"
     withheld = ["vlcourse.simclr.nt_xent_loss"]   # unavailable to student code while grading
     files = ["simclr_encoder.safetensors"]        # files the notebook saves that tests use
-    [reference_files]                             # what a correct submission hands in (verify, demo)
-    "simclr_encoder.safetensors" = "vlcourse.simclr.export_reference_encoder"
     llm = true                                    # runners reach the course's LLM endpoint (vlcourse.llm.grading)
     submissions_per_worker = 10                   # costly submissions: a grading worker pays off sooner
+    [reference_files]                             # what a correct submission hands in (verify, demo)
+    "simclr_encoder.safetensors" = "vlcourse.simclr.export_reference_encoder"
+    [untrained_files]                             # the same file from an untrained model (mutation testing)
+    "simclr_encoder.safetensors" = "vlcourse.simclr.export_untrained_encoder"
     [limits]
     cell_seconds = 120
 """
@@ -35,6 +37,7 @@ class Assignment:
     withheld: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     reference_files: dict[str, str] = field(default_factory=dict)  # submitted file -> function(path) writing it
+    untrained_files: dict[str, str] = field(default_factory=dict)  # the same from an untrained model (file mutants)
     preload: list[str] = field(default_factory=list)  # modules the runner imports during start-up
     llm: bool = False  # serve the LLM endpoint into the sandbox on a Unix socket
     submissions_per_worker: int | None = None  # None: classroom.SUBMISSIONS_PER_WORKER
@@ -107,6 +110,7 @@ def load_assignment(name: str, root: Path | None = None) -> Assignment:
         withheld=list(raw.get("withheld", [])),
         files=list(raw.get("files", [])),
         reference_files=dict(raw.get("reference_files", {})),
+        untrained_files=dict(raw.get("untrained_files", {})),
         preload=list(raw.get("preload", [])),
         llm=bool(raw.get("llm", False)),
         submissions_per_worker=_positive_or_none(raw.get("submissions_per_worker"), "submissions_per_worker", config_path),

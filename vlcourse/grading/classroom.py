@@ -83,10 +83,23 @@ def time_limits(assignment: Assignment, tests: list[GradedTest], server: ForkSer
     return _timings[assignment.name]
 
 
-def grade_in_worker(assignment: Assignment, student: str, folder: Path, tests, scratch: Path) -> SubmissionResult:
+def grade_in_worker(assignment: Assignment, student: str, folder: Path, tests, scratch: Path,
+                    focus: Focus | None = None) -> SubmissionResult:
     """What each worker process runs: one submission, on the worker's warm fork server, timed as the solution."""
     server = warm_server(assignment, scratch)
-    return grade_submission(assignment, student, folder, tests, server=server, timing=time_limits(assignment, tests, server))
+    timing = time_limits(assignment, tests, server)
+    if focus is not None:
+        return grade_submission(assignment, student, folder, [t for t in tests if t.cell in focus.cells], server=server,
+                                timing=timing, stop_at_first_loss=focus.stop_at_first_loss)
+    return grade_submission(assignment, student, folder, tests, server=server, timing=timing)
+
+
+@dataclass(frozen=True)
+class Focus:
+    """Grade only some cells of a submission, and optionally stop at its first lost point (mutation testing)."""
+
+    cells: frozenset[str]
+    stop_at_first_loss: bool = False
 
 
 def start_worker(assignment: Assignment, scratch: Path) -> None:
@@ -114,24 +127,28 @@ def stop_workers(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-def grade_many(assignment: Assignment, folders: dict[str, Path], tests, workers: int) -> Iterator[SubmissionResult]:
+def grade_many(assignment: Assignment, folders: dict[str, Path], tests, workers: int,
+               focus: dict[str, Focus] | None = None) -> Iterator[SubmissionResult]:
     """Yield results as submissions finish, in worker processes when ``workers`` > 1.
 
     Each grading process keeps one warm fork server, so interpreter, torch and IPython start once
-    per worker, not once per submission.
+    per worker, not once per submission. ``focus`` (student -> :class:`Focus`) grades those
+    students' submissions on some cells only.
     """
+    focus = focus or {}
     with tempfile.TemporaryDirectory(prefix="vlcourse-grading-") as scratch:
         if workers <= 1 or len(folders) <= 1:
             try:
                 for student, folder in folders.items():
-                    yield grade_in_worker(assignment, student, folder, tests, Path(scratch))
+                    yield grade_in_worker(assignment, student, folder, tests, Path(scratch), focus.get(student))
             finally:
                 close_servers()
             return
         context = multiprocessing.get_context("spawn")  # no inherited threads or torch state
         with ProcessPoolExecutor(max_workers=min(workers, len(folders)), mp_context=context,
                                  initializer=start_worker, initargs=(assignment, Path(scratch))) as pool:
-            futures = {pool.submit(grade_in_worker, assignment, s, f, tests, Path(scratch)): s for s, f in folders.items()}
+            futures = {pool.submit(grade_in_worker, assignment, s, f, tests, Path(scratch), focus.get(s)): s
+                       for s, f in folders.items()}
             try:
                 for future in as_completed(futures):
                     yield future.result()

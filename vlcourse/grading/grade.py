@@ -109,8 +109,12 @@ def grade_submission(
     sandbox: bool = True,
     server: ForkServer | None = None,
     timing: TimeLimits | None = None,
+    stop_at_first_loss: bool = False,
 ) -> SubmissionResult:
     """Grade one submission folder; never raises for anything the submission did.
+
+    Only ``tests`` run (a subset of the suite grades only their cells); ``stop_at_first_loss`` ends
+    the suite at the first test that loses points (the rest score zero: for mutation testing only).
 
     The runner comes from ``server`` (warm, reused for a whole class, see
     :mod:`vlcourse.grading.forkserver`); without one, a server is started for this submission
@@ -119,7 +123,8 @@ def grade_submission(
     """
     if server is None:
         with ForkServer(runner_spec(assignment, sandbox), scratch) as own:
-            return grade_submission(assignment, student, folder, tests, server=own, timing=timing)
+            return grade_submission(assignment, student, folder, tests, server=own, timing=timing,
+                                    stop_at_first_loss=stop_at_first_loss)
     started = time.monotonic()
     max_scores = cell_points(tests)
     try:
@@ -138,6 +143,7 @@ def grade_submission(
             runner,
             SubmittedFiles(server.submitted_dir, f"../{server.submitted_dir.name}"),
             unavailable_cells(set(max_scores), notebook.grade_ids(), runs),
+            selected={t.nodeid for t in tests}, stop_at_first_loss=stop_at_first_loss,
         )
         pytest.main(pytest_args(assignment.grader_dir), plugins=[plugin])
     finally:

@@ -32,6 +32,7 @@ class GradedTest:
     description: str
     hint: str
     call_seconds: float | None = None  # this test's own limit per call, if it sets one
+    fixtures: tuple[str, ...] = ()  # the fixtures it asks for (``submitted``: it grades a handed-in file)
 
 
 @dataclass
@@ -58,6 +59,7 @@ def graded_test_from_item(item) -> GradedTest:
         nodeid=item.nodeid, name=item.name, cell=str(kwargs["cell"]), points=float(kwargs["points"]),
         description=doc, hint=str(kwargs.get("hint", "")),
         call_seconds=float(kwargs["call_seconds"]) if kwargs.get("call_seconds") else None,
+        fixtures=tuple(getattr(item, "fixturenames", ())),
     )
 
 
@@ -98,9 +100,15 @@ class CollectPlugin:
 
 
 class GradingPlugin(CollectPlugin):
-    """Runs a hidden suite against one submission (see module docstring)."""
+    """Runs a hidden suite against one submission (see module docstring).
 
-    def __init__(self, runner: StudentRunner, submitted: SubmittedFiles, unavailable_cells: dict[str, str]):
+    ``selected`` (node ids) runs only those tests, the others deselected; with ``stop_at_first_loss``
+    the session ends at the first test that does not earn all its points (mutation testing only asks
+    whether a cell loses points, see :mod:`vlcourse.grading.mutation`).
+    """
+
+    def __init__(self, runner: StudentRunner, submitted: SubmittedFiles, unavailable_cells: dict[str, str],
+                 selected: set[str] | None = None, stop_at_first_loss: bool = False):
         super().__init__()
         self._runner = runner
         self._student = Student(runner)
@@ -108,6 +116,18 @@ class GradingPlugin(CollectPlugin):
         self.unavailable_cells = unavailable_cells  # cell id -> why its tests cannot pass
         self.outcomes: dict[str, TestOutcome] = {}
         self._credits: dict[str, Credit] = {}
+        self._selected = selected
+        self._stop_at_first_loss = stop_at_first_loss
+
+    def pytest_collection_modifyitems(self, config, items):
+        if self._selected is not None:
+            deselected = [item for item in items if item.nodeid not in self._selected]
+            if self._selected and len(deselected) == len(items):
+                raise pytest.UsageError(f"none of the {len(self._selected)} selected hidden tests was collected")
+            items[:] = [item for item in items if item.nodeid in self._selected]
+            if deselected:
+                config.hook.pytest_deselected(items=deselected)
+        super().pytest_collection_modifyitems(items)
 
     @pytest.fixture(scope="session")
     def student(self) -> Student:
@@ -140,7 +160,9 @@ class GradingPlugin(CollectPlugin):
         counts = report.when == "call" or (report.when == "setup" and not report.passed) or report.failed
         previous = self.outcomes.get(item.nodeid)
         if counts and (previous is None or previous.passed):
-            self.outcomes[item.nodeid] = self._outcome(item, report, call)
+            outcome = self.outcomes[item.nodeid] = self._outcome(item, report, call)
+            if self._stop_at_first_loss and outcome.earned < outcome.test.points:
+                item.session.shouldstop = "a test lost points"
 
     def _outcome(self, item, report, call) -> TestOutcome:
         test = graded_test_from_item(item)

@@ -8,15 +8,19 @@ points in the notebooks' nbgrader metadata agree with the hidden tests.
 from __future__ import annotations
 
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from tqdm.auto import tqdm
 
 from vlcourse.grading.assignment import Assignment
 from vlcourse.grading.classroom import default_workers, grade_many
 from vlcourse.grading import diagnosis
 from vlcourse.grading.grade import SubmissionResult
+from vlcourse.grading.mutation import MutationRun, all_mutants, mutant_folders, mutation_run, summary_lines
+from vlcourse.grading.mutation_report import write_mutation_report
 from vlcourse.grading.plugin import GradedTest, cell_points, collect_graded_tests
 from vlcourse.grading.variants import Variant, blank_submission, read_variants, solution_submission, variant_submission
 
@@ -102,27 +106,63 @@ def check_signatures(assignment: Assignment, mistakes: list[Variant], results: d
 
 
 def verify_assignment(assignment: Assignment, log=print, workers: int | None = None,
-                      write_signatures: bool = False) -> list[Check]:
-    """Run every verification for one assignment; returns the checks (all ok = verified)."""
+                      write_signatures: bool = False, mutants: bool = False, cells: list[str] | None = None,
+                      report: Path | None = None) -> list[Check]:
+    """Run every verification for one assignment; returns the checks (all ok = verified).
+
+    With ``mutants`` the graded cells' mutants are graded in the same class run (see
+    :mod:`vlcourse.grading.mutation`); ``cells`` limits that to some cells and skips the other
+    checks but the solution's (quick iteration on one cell's tests); ``report`` writes the HTML page.
+    """
+    started = time.monotonic()
     tests: list[GradedTest] = collect_graded_tests(assignment.grader_dir)
-    checks = check_metadata(assignment, cell_points(tests))
-    for check in checks:
-        log(check.line())
+    checks: list[Check] = []
 
     def record(check: Check) -> None:
         checks.append(check)
         log(check.line())
 
-    variants = {v.name: v for folder in (assignment.mistakes_dir, assignment.alternatives_dir, assignment.samples_dir)
-                for v in read_variants(folder)}
+    focused = mutants and cells is not None
+    if not focused:
+        for check in check_metadata(assignment, cell_points(tests)):
+            record(check)
+    variants = {} if focused else {v.name: v for folder in (assignment.mistakes_dir, assignment.alternatives_dir,
+                                                            assignment.samples_dir) for v in read_variants(folder)}
+    mutant_list = all_mutants(assignment, tests, cells) if mutants else []
+    if mutants:
+        log(f"grading {len(mutant_list)} mutants of {len({m.cell for m in mutant_list})} graded cells")
     with tempfile.TemporaryDirectory(prefix="vlcourse-verify-") as tmp:
         tmp = Path(tmp)
-        folders = {"solution": solution_submission(assignment, tmp / "solution"),
-                   "blank": blank_submission(assignment, tmp / "blank")}
+        folders = {"solution": solution_submission(assignment, tmp / "solution")}
+        if not focused:
+            folders["blank"] = blank_submission(assignment, tmp / "blank")
         folders |= {name: variant_submission(assignment, v, tmp / name) for name, v in variants.items()}
-        results = {r.student: r for r in grade_many(assignment, folders, tests, workers or default_workers(len(folders), assignment.submissions_per_worker))}
-    solution, blank = results["solution"], results["blank"]
-    record(Check("solution scores full marks with no cell error", *clean_full_marks(solution)))
+        mutant_dirs, focus = mutant_folders(assignment, mutant_list, tmp / "mutants")
+        folders |= mutant_dirs
+        count = workers or default_workers(len(folders), assignment.submissions_per_worker)
+        results = {}
+        for result in tqdm(grade_many(assignment, folders, tests, count, focus), total=len(folders),
+                           desc=f"verifying {assignment.name}", disable=len(folders) < 40, leave=False):
+            results[result.student] = result
+    record(Check("solution scores full marks with no cell error", *clean_full_marks(results["solution"])))
+    if not focused:
+        record_suite_checks(assignment, variants, results, write_signatures, record)
+    if mutants:
+        run = mutation_run(assignment, mutant_list, results, started, cells)
+        for line in summary_lines(run):
+            log(line)
+        for check in mutation_checks(run):
+            record(check)
+        if report is not None:
+            write_mutation_report(run, report)
+            log(f"mutation report: {report}")
+    return checks
+
+
+def record_suite_checks(assignment: Assignment, variants: dict[str, Variant], results: dict[str, SubmissionResult],
+                        write_signatures: bool, record) -> None:
+    """Blank zero, each variant as it expects, the failure signatures, enough known mistakes."""
+    blank = results["blank"]
     record(Check("blank scores zero", blank.total == 0, describe(blank)))
     for name, variant in variants.items():
         record(check_variant(variant, results[name]))
@@ -130,4 +170,11 @@ def verify_assignment(assignment: Assignment, log=print, workers: int | None = N
     mistakes = len(read_variants(assignment.mistakes_dir))
     if mistakes < 6:
         record(Check("known mistakes", False, f"only {mistakes} in {assignment.mistakes_dir}; at least 6 expected"))
-    return checks
+
+
+def mutation_checks(run: MutationRun) -> list[Check]:
+    """One check per graded cell (no survivor), and one per error of the equivalents list."""
+    checks = [Check(f"mutants of {s.cell}", s.survived == 0,
+                    f"{s.mutants} mutants: {s.killed} killed, {s.equivalent} equivalent, {s.survived} survived")
+              for s in run.by_cell()]
+    return checks + [Check("equivalent mutants list", False, error) for error in run.errors]
