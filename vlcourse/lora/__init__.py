@@ -17,7 +17,7 @@ Everything is importable from ``vlcourse.lora``; reading order, file by file:
 * ``train``: :func:`adaptation_data` (the new text), :func:`captions_data` (a second one),
   :func:`run_adaptation`, :func:`rank_sweep`, :func:`summarize`, :func:`format_table`,
   :func:`forward_seconds`, the reference adapter (:func:`train_reference_adapter`,
-  :func:`load_reference_adapter`, :func:`export_reference_adapter`).
+  :func:`load_reference_adapter`, :func:`export_reference_adapter`, :func:`export_untrained_adapter`).
 * ``probes``: helpers the hidden tests run inside the student's process.
 
 Train the shipped reference adapter with ``python -m vlcourse.lora``.
@@ -48,6 +48,7 @@ from vlcourse.lora.train import (
     adaptation_data,
     captions_data,
     export_reference_adapter,
+    export_untrained_adapter,
     format_table,
     forward_seconds,
     load_reference_adapter,

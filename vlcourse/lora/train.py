@@ -275,19 +275,27 @@ def load_reference_adapter(model: nn.Module, folder=None) -> LoRAConfig:
     return REFERENCE_CONFIG
 
 
-def export_reference_adapter(path, folder=None):
+def export_reference_adapter(path, folder=None, untrained: bool = False):
     """Write the reference adapter as :func:`~vlcourse.lora.adapter.save_adapter` would: what a correct
-    submission of 05 hands in as ``adapter.safetensors``."""
+    submission of 05 hands in as ``adapter.safetensors``. ``untrained``: with every ``lora_B`` zero, as
+    a freshly injected adapter has it (the file mutant of ``vlcourse verify --mutants``)."""
+    import json
+
     from safetensors.torch import save_file
 
     from vlcourse.checkpoints import load_checkpoint
 
     state, entry = load_checkpoint(REFERENCE_ADAPTER, folder)
-    import json
-
+    if untrained:
+        state = {k: torch.zeros_like(v) if "lora_B" in k else v for k, v in state.items()}
     save_file({k: v.contiguous() for k, v in state.items()}, str(path),
               metadata={"lora_config": json.dumps(REFERENCE_CONFIG.to_dict()), "base": entry.config["base"]})
     return path
+
+
+def export_untrained_adapter(path, folder=None):
+    """The reference adapter's shape with no training in it (``lora_B`` zero): a file mutant."""
+    return export_reference_adapter(path, folder, untrained=True)
 
 
 def main(argv: list[str] | None = None) -> None:

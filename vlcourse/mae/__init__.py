@@ -21,7 +21,7 @@ Everything is importable from ``vlcourse.mae``; reading order, file by file:
 * ``train``: :data:`PRESETS` (``tiny``: shapes on a CPU; ``gpu``: CIFAR-10), :func:`train_mae`,
   :func:`reconstruction_loss`, :func:`mean_image_loss`, :func:`extract_features`,
   :func:`probe_accuracy`, :func:`save_mae` / :func:`load_mae`, :func:`train_reference`,
-  :func:`load_reference`, :func:`export_reference_mae`.
+  :func:`load_reference`, :func:`export_reference_mae`, :func:`export_untrained_mae`.
 * ``plots``: :func:`reconstruction_figure` (original / masked / reconstruction / with the visible
   patches pasted back).
 
@@ -57,6 +57,7 @@ from vlcourse.mae.train import (
     TrainedMAE,
     checkpoint_name,
     export_reference_mae,
+    export_untrained_mae,
     extract_features,
     load_images,
     load_mae,

@@ -558,5 +558,12 @@ def export_reference_mae(path: str | Path, preset: str = "tiny") -> Path:
     return save_mae(model, path)
 
 
+def export_untrained_mae(path: str | Path, preset: str = "tiny", seed: int = 0) -> Path:
+    """Save a freshly initialised MAE of the reference's shape: a hand-in that never trained (file mutant)."""
+    _, entry = load_checkpoint(checkpoint_name(preset))
+    torch.manual_seed(seed)
+    return save_mae(MAE(MAEConfig(**entry.config["model"])), path)
+
+
 def main(argv: list[str] | None = None) -> None:
     reference_training_main("Train a reference MAE (tiny: shapes on a CPU; gpu: CIFAR-10).", PRESETS, train_reference, argv)

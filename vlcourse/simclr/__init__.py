@@ -16,7 +16,7 @@ Everything is importable from ``vlcourse.simclr``; the files hold:
   :func:`nt_xent_loss`, :func:`alignment_only_loss`, :func:`embedding_std`.
 * ``step`` (students write it; withheld while grading): :func:`train_step`.
 * ``pretrain``: :func:`train_simclr`, :func:`train_reference`, :func:`load_reference`,
-  :func:`reference_metrics`, :func:`export_reference_encoder`.
+  :func:`reference_metrics`, :func:`export_reference_encoder`, :func:`export_untrained_encoder`.
 * ``evaluation``: :func:`extract_features`, :func:`knn_accuracy`, :func:`linear_probe_accuracy`,
   :func:`few_label_probe_accuracy`, :func:`evaluate_encoder`; the headline metric
   ``probe_acc_5pc`` (a linear probe with 5 labels per class) is explained there.
@@ -48,6 +48,7 @@ from vlcourse.simclr.evaluation import (
 )
 from vlcourse.simclr.pretrain import (
     export_reference_encoder,
+    export_untrained_encoder,
     load_reference,
     reference_metrics,
     reference_name,

@@ -173,3 +173,11 @@ def reference_metrics(preset: str = "tiny", folder: Path | None = None) -> dict:
 def export_reference_encoder(path: str | Path, preset: str = "tiny") -> Path:
     """Save the reference checkpoint's encoder with :func:`save_encoder`: what a correct submission hands in."""
     return save_encoder(load_reference(preset).encoder, path)
+
+
+def export_untrained_encoder(path: str | Path, preset: str = "tiny", seed: int = 0) -> Path:
+    """Save a freshly initialised encoder of the reference's shape: a hand-in that never trained
+    (the file mutant of ``vlcourse verify --mutants``, which must lose points)."""
+    _, entry = load_checkpoint(reference_name(preset))
+    torch.manual_seed(seed)
+    return save_encoder(SimCLRModel(SimCLRConfig.from_dict(entry.config)).encoder, path)
