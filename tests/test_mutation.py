@@ -209,3 +209,36 @@ def test_equivalents_need_a_reason(tmp_path):
     (assignment.grader_dir / "equivalent_mutants.toml").write_text('[[mutant]]\nid = "scale:1"\n')
     listed, errors = read_equivalents(assignment)
     assert not listed and "reason" in errors[0]
+
+
+@pytest.mark.parametrize("first, second", [
+    ("y = x.transpose(1, 2)", "y = x.transpose(2, 1)"),
+    ("y = min(a, len(b))", "y = min(len(b), a)"),
+    ('m = s.masked_fill(k, float("-inf"))', 'm = s.masked_fill(k, float("-INF"))'),
+    ("z = torch.cat([a, b], dim=0)", "z = torch.cat([a, b])"),
+    ("v = torch.topk(s, 3, dim=-1)", "v = torch.topk(s, 3)"),
+    ("m = causal_mask(T).to(x.device)", "m = causal_mask(T)"),
+    ("z = torch.zeros(3, device=a.device)", "z = torch.zeros(3)"),
+    ('raise ValueError(f"bad {k}")', 'raise ValueError("other words")'),
+])
+def test_spellings_no_test_can_tell_apart_are_one(first, second):
+    assert observable_key(first) == observable_key(second)
+
+
+@pytest.mark.parametrize("first, second", [
+    ("y = x.sum(dim=1)", "y = x.sum(dim=0)"),
+    ("y = f(a, b)", "y = f(b, a)"),
+    ("z = torch.cat([a, b], dim=1)", "z = torch.cat([a, b])"),
+    ("v = torch.topk(s, 3, largest=False)", "v = torch.topk(s, 3)"),
+    ('raise ValueError("x")', 'raise TypeError("x")'),
+    ('m = s.masked_fill(k, float("-inf"))', 'm = s.masked_fill(k, float("inf"))'),
+])
+def test_spellings_that_differ_stay_apart(first, second):
+    assert observable_key(first) != observable_key(second)
+
+
+def test_no_sign_flip_of_a_literal_dim():
+    cell = "def f(q, k):\n    ### BEGIN SOLUTION\n    return q @ k.transpose(-2, -1) + q.sum(dim=-1, keepdim=True)\n    ### END SOLUTION\n"
+    sources = [m.source for m in generate_mutants("f", cell)]
+    assert not any("+2" in s or "+1" in s for s in sources)
+    assert any("transpose(-3, -1)" in s for s in sources) and any("dim=0" in s for s in sources)

@@ -62,12 +62,55 @@ def solution_lines(source: str) -> list[tuple[int, int]]:
     return ranges or [(1, len(lines))]
 
 
+# Keyword arguments given at their default value (dropping one changes nothing): (function, keyword) -> value.
+DEFAULT_KEYWORDS = {("cat", "dim"): 0, ("stack", "dim"): 0, ("split", "dim"): 0, ("topk", "dim"): -1,
+                    ("argsort", "dim"): -1, ("sort", "dim"): -1, ("topk", "largest"): True, ("topk", "sorted"): True,
+                    ("sum", "keepdim"): False, ("mean", "keepdim"): False, ("cross_entropy", "reduction"): "mean"}
+# Calls whose two positional arguments may come in either order.
+SYMMETRIC_CALLS = {"transpose", "swapaxes", "swapdims", "maximum", "minimum", "min", "max"}
+# Calls whose integer arguments are dims: a sign flip (+2 for -2) names the same dim on inputs of rank 4.
+DIM_ARGUMENT_CALLS = {"transpose", "swapaxes", "swapdims", "size", "unsqueeze", "squeeze", "flatten", "movedim", "permute"}
+
+
+def _call_name(node: ast.Call) -> str | None:
+    return node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id if isinstance(node.func, ast.Name) else None
+
+
+def _is_device(node: ast.expr) -> bool:
+    """``x.device``, ``device``, ``None`` or ``"cpu"``: where ``.to(...)`` moves a tensor on this machine."""
+    return ((isinstance(node, ast.Attribute) and node.attr == "device") or (isinstance(node, ast.Name) and node.id == "device")
+            or (isinstance(node, ast.Constant) and node.value in (None, "cpu")))
+
+
+def _at_default(function: str | None, keyword: ast.keyword) -> bool:
+    if (function, keyword.arg) not in DEFAULT_KEYWORDS:
+        return False
+    try:
+        value = ast.literal_eval(keyword.value)
+    except ValueError:
+        return False
+    default = DEFAULT_KEYWORDS[(function, keyword.arg)]
+    return value == default and type(value) is type(default)
+
+
 class _ObservableCode(ast.NodeTransformer):
-    """The AST without what no test here can observe: device arguments and exception messages."""
+    """The AST without what no test here can observe: device arguments and moves, exception messages,
+    keywords at their default, ``float("-inf")`` spelt otherwise, and the order of symmetric arguments."""
 
     def visit_Call(self, node: ast.Call):
-        node.keywords = [k for k in node.keywords if k.arg not in UNOBSERVABLE_KEYWORDS]
-        return self.generic_visit(node)
+        self.generic_visit(node)
+        name = _call_name(node)
+        node.keywords = [k for k in node.keywords if k.arg not in UNOBSERVABLE_KEYWORDS and not _at_default(name, k)]
+        if name == "to" and isinstance(node.func, ast.Attribute) and len(node.args) == 1 and not node.keywords and _is_device(node.args[0]):
+            return node.func.value
+        if name == "float" and len(node.args) == 1 and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+            try:
+                return ast.Constant(float(node.args[0].value))
+            except ValueError:
+                return node
+        if name in SYMMETRIC_CALLS and len(node.args) == 2 and not node.keywords:
+            node.args = sorted(node.args, key=ast.dump)
+        return node
 
     def visit_Raise(self, node: ast.Raise):
         if isinstance(node.exc, ast.Call):
@@ -137,19 +180,24 @@ def _all_operators():
 
 
 def _skipped_by_design(node: cst.CSTNode, name: str, dim_values: set[int]) -> bool:
-    """mutmut's sign swap on a dim literal (``dim=-1`` -> ``dim=+1``) is skipped: an alias of the same dim on
-    2-d inputs, and the dim operator already moves every literal dim."""
+    """mutmut's sign swap on a literal dim (``dim=-1`` -> ``dim=+1``, ``transpose(-2, -1)`` -> ``transpose(+2, -1)``)
+    is skipped: on inputs of the right rank it names the same dim, and the dim operator already moves every literal dim."""
     return name == "mutmut:swap_op" and isinstance(node, cst.UnaryOperation) and id(node) in dim_values
 
 
 def _dim_values(module: cst.Module) -> set[int]:
-    """ids of the value nodes of the ``dim=`` / ``axis=`` keywords in ``module``."""
+    """ids of literal dims in ``module``: values of ``dim=`` / ``axis=`` and arguments of dim-taking calls."""
     values: set[int] = set()
 
     class Visitor(cst.CSTVisitor):
         def visit_Arg(self, node: cst.Arg) -> None:
             if node.keyword is not None and node.keyword.value in ("dim", "axis"):
                 values.add(id(node.value))
+
+        def visit_Call(self, node: cst.Call) -> None:
+            name = node.func.attr.value if isinstance(node.func, cst.Attribute) else getattr(node.func, "value", None)
+            if name in DIM_ARGUMENT_CALLS:
+                values.update(id(a.value) for a in node.args if a.keyword is None)
 
     module.visit(Visitor())
     return values
