@@ -245,7 +245,8 @@ def test_returns_python_float(student):
 @grade(cell="collapse", points=0.75, hint="Minus the mean cosine similarity of the pairs (z1[n], z2[n]).")
 def test_alignment_only_loss(student):
     """alignment_only_loss matches the reference, including gradients with respect to z1 and z2"""
-    z1, z2 = randn(7, 5, seed=40) * 3, randn(7, 5, seed=41) * torch.logspace(-1, 1, 7, dtype=torch.float64)[:, None]
+    lengths = torch.logspace(-1, 1, 7, dtype=torch.float64)[:, None]  # rows from 0.1x to 10x: normalised, not clamped
+    z1, z2 = randn(7, 5, seed=40) * lengths.flip(0), randn(7, 5, seed=41) * lengths
     value, grads = student.lib("vlcourse.grading.probes.value_and_grad")(student.ref("alignment_only_loss"), [z1, z2], {}, [0, 1])
     r1, r2 = z1.clone().requires_grad_(), z2.clone().requires_grad_()
     expected = ref.alignment_only_loss(r1, r2)
