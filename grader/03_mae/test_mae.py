@@ -28,9 +28,11 @@ def rand(*shape, seed, dtype=torch.float64):
     return torch.rand(*shape, generator=torch.Generator().manual_seed(seed), dtype=dtype)
 
 
-def call_and_inputs(student, name: str, args: list):
-    """The notebook's ``name`` called on ``args`` in the runner: ``(value, args as they are after the call, kwargs)``."""
-    result = student.lib("vlcourse.grading.probes.call_and_inputs")(student.ref(name), list(args))
+def call_and_inputs(student, name, args: list, kwargs: dict | None = None):
+    """The notebook's ``name`` (or a module built in the runner) called on ``args`` in the runner:
+    ``(value, args as they are after the call, kwargs)``."""
+    fn = student.ref(name) if isinstance(name, str) else name
+    result = student.lib("vlcourse.grading.probes.call_and_inputs")(fn, list(args), dict(kwargs or {}))
     assert type(result) in (list, tuple) and len(result) == 3, f"{name}(...) could not be checked"
     return result
 
@@ -42,10 +44,18 @@ def assert_unchanged(after, before, names) -> None:
         assert type(got) is torch.Tensor and got.dtype == sent.dtype and torch.equal(got, sent), f"{name} was modified in place"
 
 
+def assert_dtype(value, expected: torch.Tensor, what: str) -> None:
+    """``value`` is a tensor of ``expected``'s dtype (assert_close compares values only)."""
+    assert type(value) is torch.Tensor, f"{what} should be a tensor, got {type(value).__name__}"
+    assert value.dtype == expected.dtype, f"{what} should be {expected.dtype}, got {value.dtype}"
+
+
 def assert_triple(got, want, what: str) -> None:
-    """``(x_kept, mask, ids_restore)`` or ``(latent, mask, ids_restore)`` equal the reference's."""
+    """``(x_kept, mask, ids_restore)`` or ``(latent, mask, ids_restore)`` equal the reference's, dtypes included
+    (the first output and the mask in the tokens' dtype, ids_restore int64)."""
     assert type(got) in (list, tuple) and len(got) == 3, f"{what} should return a tuple of three tensors"
     for value, expected, name in zip(got, want, ("first output", "mask", "ids_restore")):
+        assert_dtype(value, expected, f"{what}: {name}")
         assert_close(value, expected, what=f"{what}: {name}")
 
 
@@ -82,10 +92,10 @@ def test_patchify_gradient(student):
     del weight
 
 
-@grade(cell="patchify", points=0.25, hint="Do not modify imgs in place; any dtype must work (float32, uint8).")
-def test_patchify_float32_uint8_leaves_input(student):
-    """float32 and uint8 images give the reference patches in their own dtype, and the images are unchanged"""
-    for dtype, seed in ((torch.float32, 3), (torch.uint8, 4)):
+@grade(cell="patchify", points=0.25, hint="Do not modify imgs in place; keep their dtype, whatever it is (float64, float32, uint8).")
+def test_patchify_keeps_dtype_leaves_input(student):
+    """float64, float32 and uint8 images give exactly the reference patches in their own dtype, and the images are unchanged"""
+    for dtype, seed in ((torch.float64, 2), (torch.float32, 3), (torch.uint8, 4)):
         imgs = (rand(2, 3, 8, 8, seed=seed) * 255).to(dtype)
         value, args, _ = call_and_inputs(student, "patchify", [imgs, 4])
         expected = ref.patchify(imgs, 4)
@@ -121,26 +131,31 @@ def test_unpatchify_inverts_patchify(student):
         assert_close(student.unpatchify(ref.patchify(imgs, p), p), imgs, what=f"round trip of {size}x{size}x{C} images")
 
 
-@grade(cell="unpatchify", points=0.25, hint="Do not modify the patches in place; keep their dtype and stay differentiable.")
-def test_unpatchify_float32_gradient_leaves_input(student):
-    """float32 patches give the reference images and are unchanged; gradients flow back (float64)"""
+@grade(cell="unpatchify", points=0.25, hint="Do not modify the patches in place; keep their dtype (float64 and float32) and stay differentiable.")
+def test_unpatchify_keeps_dtype_gradient_leaves_input(student):
+    """float32 and float64 patches give exactly the reference images in their own dtype and are unchanged; gradients flow back"""
     patches = rand(2, 16, 12, seed=5, dtype=torch.float32)
-    value, args, _ = call_and_inputs(student, "unpatchify", [patches, 2])
-    assert_close(value, ref.unpatchify(patches.double(), 2), "float32")
-    assert type(value) is torch.Tensor and value.dtype == torch.float32, "unpatchify should keep the float32 dtype"
-    assert_unchanged(args[:1], [patches], ("patches",))
+    for sent in (patches, randn(2, 9, 12, seed=6)):
+        value, args, _ = call_and_inputs(student, "unpatchify", [sent, 2])
+        expected = ref.unpatchify(sent, 2)
+        assert_close(value, expected, "float32" if sent.dtype == torch.float32 else "float64")
+        assert value.dtype == sent.dtype, f"unpatchify should keep the {sent.dtype} dtype"
+        assert torch.equal(value, expected), f"{sent.dtype} images differ (unpatchify only moves values)"
+        assert_unchanged(args[:1], [sent], ("patches",))
     value, grads = value_and_grad(student, "unpatchify", [patches.double(), 2], [0])
+    assert value.dtype == torch.float64, "unpatchify should keep the float64 dtype"
     assert grads[0] is not None and torch.equal(grads[0], torch.ones_like(patches, dtype=torch.float64)), "no gradient reached the patches"
 
 
 # --- random_masking (2.5 points) --------------------------------------------------------------------
 
-MASK_CASES = [(2, 16, 5, 0.75), (3, 10, 4, 0.45), (1, 49, 3, 0.75), (2, 64, 8, 0.9), (2, 9, 2, 0.3), (4, 64, 6, 0.5)]
+MASK_CASES = [(2, 16, 5, 0.75), (3, 10, 4, 0.45), (1, 49, 3, 0.75), (2, 64, 8, 0.9), (2, 9, 2, 0.3), (4, 64, 6, 0.5),
+              (2, 16, 3, 0.95)]  # the last keeps int(16 * 0.05) = 0 tokens
 
 
 @grade(cell="random_masking", points=0.75, hint="ids_shuffle = argsort(noise) (ascending: small noise is kept), ids_restore = argsort(ids_shuffle); keep the first K; the mask is 1 for removed tokens, in the original order (gather with ids_restore).")
 def test_random_masking_values(student):
-    """with the same noise, the kept tokens, the mask and ids_restore equal the reference's (several shapes and ratios)"""
+    """with the same noise, the kept tokens, the mask and ids_restore equal the reference's, dtypes included (several shapes and ratios, down to no kept token)"""
     for B, L, D, ratio in MASK_CASES:
         x, noise = randn(B, L, D, seed=L + D), rand(B, L, seed=L * 3, dtype=torch.float32)
         assert_triple(student.random_masking(x, ratio, noise), ref.random_masking(x, ratio, noise),
@@ -150,7 +165,8 @@ def test_random_masking_values(student):
 @grade(cell="random_masking", points=0.25, hint="Keep K = int(L * (1 - mask_ratio)) tokens (int truncates) and set the mask to 1 on the L - K others.")
 def test_random_masking_kept_count(student):
     """the number of kept tokens is int(L * (1 - mask_ratio)), and the mask marks the others, with the reference's values"""
-    for L, ratio, seed in ((64, 0.75, 6), (49, 0.75, 7), (10, 0.45, 8), (9, 0.3, 9), (16, 0.5, 10), (50, 0.75, 11)):
+    for L, ratio, seed in ((64, 0.75, 6), (49, 0.75, 7), (10, 0.45, 8), (9, 0.3, 9), (16, 0.5, 10), (50, 0.75, 11),
+                           (16, 0.95, 12)):
         x, noise = randn(2, L, 3, seed=seed), rand(2, L, seed=seed + 50)
         got = student.random_masking(x, ratio, noise)
         keep = int(L * (1 - ratio))
@@ -171,9 +187,10 @@ def test_random_masking_ratio_zero_and_ids_restore(student):
     assert_close(restored, x, what="the kept tokens put back with ids_restore")
 
 
-@grade(cell="random_masking", points=0.5, hint="Without noise, draw it with exactly torch.rand(B, L, generator=generator, device=x.device): the same seeded generator must give the same masks.")
+@grade(cell="random_masking", points=0.5, hint="Only when noise is None, draw it with exactly torch.rand(B, L, generator=generator, device=x.device): the same seeded generator (or, with generator None, the same global seed) must give the same masks; noise you are given always wins.")
 def test_random_masking_draws_noise_with_the_generator(student):
-    """without noise, a seeded generator gives the reference's masks (positional and keyword generator)"""
+    """without noise, a seeded generator gives the reference's masks (positional and keyword generator), no generator
+    draws from the global generator; given noise is used even when a generator is given too"""
     x = randn(3, 16, 4, seed=14)
     for seed, as_keyword in ((0, False), (1, True)):
         generator = student.lib("torch.Generator")()
@@ -182,6 +199,13 @@ def test_random_masking_draws_noise_with_the_generator(student):
                else student.random_masking(x, 0.75, None, generator))
         assert_triple(got, ref.random_masking(x, 0.75, generator=torch.Generator().manual_seed(seed)),
                       f"masks from a generator seeded {seed}")
+    student.lib("torch.manual_seed")(2)  # the runner's global generator, which generator=None draws from
+    assert_triple(student.random_masking(x, 0.5), ref.random_masking(x, 0.5, generator=torch.Generator().manual_seed(2)),
+                  "masks with neither noise nor generator, after torch.manual_seed(2)")
+    noise, generator = rand(3, 16, seed=22), student.lib("torch.Generator")()
+    generator.manual_seed(3)
+    assert_triple(student.random_masking(x, 0.75, noise=noise, generator=generator), ref.random_masking(x, 0.75, noise),
+                  "masks from the noise given together with a generator")
 
 
 @grade(cell="random_masking", points=0.25, hint="Select the kept tokens with differentiable indexing (torch.gather): gradients must reach x.")
@@ -198,20 +222,23 @@ def test_random_masking_gradient(student):
     assert_close(arg_grads[0], rx.grad, "gradient", what="gradient of x")
 
 
-@grade(cell="random_masking", points=0.5, hint="The mask has x's dtype (torch.ones(B, L, dtype=x.dtype)), ids_restore is int64; do not modify x or noise in place.")
+@grade(cell="random_masking", points=0.5, hint="The kept tokens and the mask have x's dtype (torch.ones(B, L, dtype=x.dtype)), ids_restore is int64; do not modify x or noise in place.")
 def test_random_masking_dtypes_float32_leaves_inputs(student):
-    """float32 tokens: a float32 mask, int64 ids_restore, the reference's values; x and noise unchanged"""
+    """float32 tokens: float32 kept tokens and mask, int64 ids_restore, the reference's values; x and noise unchanged"""
     x, noise = rand(2, 16, 5, seed=18, dtype=torch.float32), rand(2, 16, seed=19, dtype=torch.float32)
     value, args, _ = call_and_inputs(student, "random_masking", [x, 0.75, noise])
     expected = ref.random_masking(x, 0.75, noise)
     assert type(value) in (list, tuple) and len(value) == 3, "random_masking should return three tensors"
     kept, mask, ids_restore = value
+    assert type(kept) is torch.Tensor and kept.dtype == torch.float32, "the kept tokens should have x's dtype"
     assert type(mask) is torch.Tensor and mask.dtype == torch.float32, "the mask should have x's dtype"
     assert type(ids_restore) is torch.Tensor and ids_restore.dtype == torch.int64, "ids_restore should be int64"
     assert_triple(value, expected, "float32 tokens")
     assert_unchanged(args[:1] + args[2:], [x, noise], ("x", "noise"))
     x64 = randn(1, 4, 2, seed=20)
-    assert student.random_masking(x64, 0.5, rand(1, 4, seed=21))[1].dtype == torch.float64, "float64 tokens: a float64 mask"
+    got = student.random_masking(x64, 0.5, rand(1, 4, seed=21))
+    assert type(got) in (list, tuple) and len(got) == 3 and type(got[0]) is torch.Tensor and type(got[1]) is torch.Tensor
+    assert got[0].dtype == torch.float64 and got[1].dtype == torch.float64, "float64 tokens: float64 kept tokens and mask"
 
 
 # --- mae_encoder (2.5 points) -----------------------------------------------------------------------
@@ -240,7 +267,7 @@ def student_encoder(student, state: dict, config: dict = SMALL):
         student.ref("MAEEncoder"), "vlcourse.mae.MAEConfig", config, state, dtype="float64")
 
 
-@grade(cell="mae_encoder", points=1.0, hint="patch_embed(patchify(imgs)), add pos_embed[:, 1:] before masking, random_masking with the noise and generator you were given, prepend cls_token + pos_embed[:, :1], run the blocks, then norm.")
+@grade(cell="mae_encoder", points=0.75, hint="patch_embed(patchify(imgs)), add pos_embed[:, 1:] before masking, random_masking with the noise and generator you were given, prepend cls_token + pos_embed[:, :1], run the blocks, then norm.")
 def test_encoder_with_reference_weights(student):
     """reference weights in the student's encoder give the reference latent, mask and ids_restore (ratios 0.75, 0.5, 0)"""
     state = encoder_state()
@@ -302,6 +329,24 @@ def test_encoder_uses_the_generator(student):
     generator.manual_seed(5)
     got = encoder(imgs, 0.75, None, generator)
     assert_triple(got, reference_encoder(state)(imgs, 0.75, None, torch.Generator().manual_seed(5)), "the encoder with a generator")
+    noise = rand(2, 16, seed=23)
+    assert_triple(encoder(imgs, 0.75, noise, generator), reference_encoder(state)(imgs, 0.75, noise),
+                  "the encoder with noise and a generator (the noise wins)")
+
+
+@grade(cell="mae_encoder", points=0.25, hint="Do not modify imgs or noise in place (nor clip the images: they can lie outside [0, 1]); the latent and the mask keep the images' dtype; a mask ratio close to 1 may keep no patch at all.")
+def test_encoder_leaves_inputs_keeps_dtypes(student):
+    """images outside [0, 1] and ratios down to no kept patch: the reference's latent, mask and ids_restore in their
+    dtypes, and the images and noise unchanged"""
+    state = encoder_state()
+    encoder = student_encoder(student, state)
+    reference = reference_encoder(state)
+    imgs = randn(2, 3, 8, 8, seed=24)
+    for ratio, seed in ((0.75, 25), (0.95, 26)):  # int(16 * 0.05) = 0: the class token alone
+        noise = rand(2, 16, seed=seed)
+        value, args, _ = call_and_inputs(student, encoder, [imgs, ratio, noise])
+        assert_triple(value, reference(imgs, ratio, noise), f"the encoder at mask_ratio {ratio}")
+        assert_unchanged(args[:1] + args[2:], [imgs, noise], ("imgs", "noise"))
 
 
 @grade(cell="mae_encoder", points=0.5, hint="Keep everything differentiable: gradients must reach the images and every parameter (patch_embed, cls_token, blocks, norm).")
@@ -328,17 +373,18 @@ def test_encoder_gradients(student):
 # --- unshuffle (1.5 points) -------------------------------------------------------------------------
 
 
-def unshuffle_case(B, L, D, ratio, seed):
+def unshuffle_case(B, L, D, ratio, seed, dtype=torch.float64):
     """x (B, 1 + K, D), mask_token (1, 1, D), ids_restore (B, L) as the decoder gets them."""
     _, _, ids_restore = ref.random_masking(torch.zeros(B, L, 1, dtype=torch.float64), ratio, rand(B, L, seed=seed))
     keep = int(L * (1 - ratio))
-    return randn(B, 1 + keep, D, seed=seed + 1), randn(1, 1, D, seed=seed + 2), ids_restore
+    return randn(B, 1 + keep, D, seed=seed + 1, dtype=dtype), randn(1, 1, D, seed=seed + 2, dtype=dtype), ids_restore
 
 
 @grade(cell="unshuffle", points=0.5, hint="Append L - K mask tokens after the visible tokens (not after the class token), gather with ids_restore, put the class token back in front.")
 def test_unshuffle_values(student):
-    """unshuffle equals the reference for several sizes and mask ratios (float64)"""
-    for B, L, D, ratio, seed in ((2, 16, 5, 0.75, 50), (3, 10, 4, 0.45, 51), (1, 64, 8, 0.9, 52), (2, 9, 3, 0.0, 53)):
+    """unshuffle equals the reference for several sizes and mask ratios, from every patch kept to none (float64)"""
+    for B, L, D, ratio, seed in ((2, 16, 5, 0.75, 50), (3, 10, 4, 0.45, 51), (1, 64, 8, 0.9, 52), (2, 9, 3, 0.0, 53),
+                                 (2, 16, 3, 0.95, 62)):
         x, token, ids_restore = unshuffle_case(B, L, D, ratio, seed)
         assert_close(student.unshuffle(x, token, ids_restore), ref.unshuffle(x, token, ids_restore),
                      what=f"unshuffle with L={L}, mask_ratio={ratio}")
@@ -358,7 +404,7 @@ def test_unshuffle_restores_every_visible_token(student):
     assert_close(out[:, 1:][~visible], token[0, 0].expand(int((~visible).sum()), 4), what="the mask tokens")
 
 
-@grade(cell="unshuffle", points=0.5, hint="Your unshuffle must work inside the course's decoder with its trained weights.")
+@grade(cell="unshuffle", points=0.25, hint="Your unshuffle must work inside the course's decoder with its trained weights.")
 def test_decoder_with_the_trained_checkpoint(student):
     """the tiny checkpoint's decoder around the student's unshuffle gives the reference predictions"""
     state, config, model, images = tiny_checkpoint()
@@ -387,6 +433,20 @@ def test_unshuffle_gradients(student):
         assert_close(got, want, "gradient", what=f"gradient of {name}")
 
 
+@grade(cell="unshuffle", points=0.25, hint="Do not modify x, mask_token or ids_restore in place (no unsqueeze_); keep x's dtype (float64 and float32) and copy the tokens exactly: no buffer of another dtype.")
+def test_unshuffle_keeps_dtype_leaves_inputs(student):
+    """float64 and float32 tokens: exactly the reference's sequence (unshuffle only moves tokens) in their dtype; x,
+    mask_token and ids_restore unchanged"""
+    for dtype, seed in ((torch.float64, 63), (torch.float32, 64)):
+        x, token, ids_restore = unshuffle_case(2, 16, 4, 0.75, seed, dtype)
+        value, args, _ = call_and_inputs(student, "unshuffle", [x, token, ids_restore])
+        expected = ref.unshuffle(x, token, ids_restore)
+        assert_dtype(value, expected, f"unshuffle of {dtype} tokens")
+        assert_close(value, expected, "float64" if dtype == torch.float64 else "float32", what=f"unshuffle of {dtype} tokens")
+        assert torch.equal(value, expected), f"unshuffle of {dtype} tokens changed their values (it only moves tokens)"
+        assert_unchanged(args, [x, token, ids_restore], ("x", "mask_token", "ids_restore"))
+
+
 # --- mae_loss (2 points) ----------------------------------------------------------------------------
 
 
@@ -399,12 +459,14 @@ def loss_case(B, L, P, seed, removed=0.6):
 
 @grade(cell="mae_loss", points=0.5, hint="Mean of the squared errors over each patch's values, then the average over the removed patches: (loss * mask).sum() / mask.sum().")
 def test_mae_loss_values(student):
-    """mae_loss equals the reference with norm_pix False and True, for several shapes (float64)"""
+    """mae_loss equals the reference with norm_pix=False and norm_pix=True (as keywords), for several shapes, a float64 scalar"""
     for B, L, P, seed in ((3, 7, 12, 70), (2, 64, 48, 71), (1, 4, 3, 72)):
         pred, target, mask = loss_case(B, L, P, seed)
         for norm_pix in (False, True):
-            assert_close(student.mae_loss(pred, target, mask, norm_pix), ref.mae_loss(pred, target, mask, norm_pix),
-                         what=f"loss with norm_pix={norm_pix}, (B, L, P)={(B, L, P)}")
+            got, expected = student.mae_loss(pred, target, mask, norm_pix=norm_pix), ref.mae_loss(pred, target, mask, norm_pix)
+            what = f"loss with norm_pix={norm_pix}, (B, L, P)={(B, L, P)}"
+            assert_dtype(got, expected, what)
+            assert_close(got, expected, what=what)
 
 
 @grade(cell="mae_loss", points=0.25, hint="Only the removed patches count: predictions at visible patches (mask 0) must not change the loss.")
@@ -445,15 +507,17 @@ def test_mae_loss_gradients(student):
         assert_close(grads[0], rp.grad, "gradient", what=f"gradient of pred, norm_pix={norm_pix}")
 
 
-@grade(cell="mae_loss", points=0.25, hint="Do not modify pred, target or mask in place (target -= mean changes the caller's patches); the default is norm_pix=False; float32 must work.")
+@grade(cell="mae_loss", points=0.25, hint="Do not modify pred, target or mask in place (target -= mean changes the caller's patches); the default is norm_pix=False; float32 inputs give a float32 loss.")
 def test_mae_loss_float32_default_leaves_inputs(student):
-    """float32 inputs: the reference's loss with the default norm_pix=False and with norm_pix=True; inputs unchanged"""
+    """float32 inputs: the reference's loss, float32, with the default norm_pix=False and with norm_pix=True; inputs unchanged"""
     pred, target, mask = (t.float() for t in loss_case(2, 8, 12, 77))
     value, args, _ = call_and_inputs(student, "mae_loss", [pred, target, mask])
     assert_close(value, ref.mae_loss(pred.double(), target.double(), mask.double(), False), "float32", what="default loss")
+    assert value.dtype == torch.float32, "float32 inputs should give a float32 loss"
     assert_unchanged(args, [pred, target, mask], ("pred", "target", "mask"))
     value, args, _ = call_and_inputs(student, "mae_loss", [pred, target, mask, True])
     assert_close(value, ref.mae_loss(pred.double(), target.double(), mask.double(), True), "float32", what="norm_pix loss")
+    assert value.dtype == torch.float32, "float32 inputs should give a float32 loss"
     assert_unchanged(args[:3], [pred, target, mask], ("pred", "target", "mask"))
 
 
