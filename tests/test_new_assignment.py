@@ -102,6 +102,16 @@ def test_filled_assignment_builds_and_verifies(course):
     assert "[FAIL]" not in done.stdout and f"== {NAME}: 12/12 checks passed" in done.stdout
 
 
+def test_filled_assignment_kills_every_mutant(course, tmp_path):
+    """Step 5: the example suite catches every mutant of its cell, and the author gets the report."""
+    done = vlcourse(course, "verify", NAME, "--mutants", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    row = next(line.split() for line in done.stdout.splitlines() if line.startswith("normalize_rows "))
+    mutants, killed, equivalent, survived = map(int, row[1:5])
+    assert mutants >= 10 and killed == mutants and equivalent == survived == 0, done.stdout
+    assert (tmp_path / f"{NAME}_mutants.html").is_file()
+
+
 def test_graded_from_a_canvas_download(course, tmp_path):
     download = canvas_download(course, tmp_path / "canvas.zip")
     done = vlcourse(course, "grade", NAME, str(download), "--out", str(tmp_path / "out"), "--late-penalty", "0.5")

@@ -100,7 +100,9 @@ README = """\
 `solutions/{name}/{topic}.ipynb` is the contract. Every behaviour it promises has a hidden test in
 `test_{topic}.py` (points in brackets; per cell they add up to the notebook's points) and, where a
 plausible wrong answer breaks it, a known mistake in `mistakes/` that `vlcourse verify {name}`
-proves loses points.
+proves loses points. `vlcourse verify {name} --mutants` measures the suite: every mutant of a graded
+cell's solution lines loses points on that cell, or is listed in `equivalent_mutants.toml` with why
+it behaves like the solution on every input the contract allows.
 
 ## {cell} ({points} points): `normalize_rows(x)`
 
@@ -255,4 +257,6 @@ next steps (README, "Writing a new assignment"):
   2. hidden tests in grader/{name}/test_{topic}.py, the contract in grader/{name}/README.md,
      at least six known mistakes in grader/{name}/mistakes/
   3. vlcourse build {name}
-  4. vlcourse verify {name} --write-signatures"""
+  4. vlcourse verify {name} --write-signatures
+  5. vlcourse verify {name} --mutants: every mutant of a graded cell must lose points on it, or be listed in
+     grader/{name}/equivalent_mutants.toml with the reason it behaves like the solution (see verify_out/)"""
