@@ -9,7 +9,7 @@ import libcst as cst
 import pytest
 
 from vlcourse.grading import mutant_operators as ops
-from vlcourse.grading.assignment import load_assignment
+from vlcourse.grading.assignment import list_assignments, load_assignment
 from vlcourse.grading.mutants import generate_mutants, observable_key, solution_lines
 from vlcourse.grading.mutation import read_equivalents
 from vlcourse.grading.verify import verify_assignment
@@ -242,3 +242,18 @@ def test_no_sign_flip_of_a_literal_dim():
     sources = [m.source for m in generate_mutants("f", cell)]
     assert not any("+2" in s or "+1" in s for s in sources)
     assert any("transpose(-3, -1)" in s for s in sources) and any("dim=0" in s for s in sources)
+
+
+@pytest.mark.parametrize("name", list_assignments())
+def test_every_listed_equivalent_is_still_generated(name):
+    """The cheap half of the honesty check, on every assignment (grading the mutants is `verify --mutants`)."""
+    from vlcourse.grading.mutation import MAX_EQUIVALENT_SHARE, all_mutants
+    from vlcourse.grading.plugin import collect_graded_tests
+
+    assignment = load_assignment(name)
+    listed, errors = read_equivalents(assignment)
+    assert not errors
+    mutants = all_mutants(assignment, collect_graded_tests(assignment.grader_dir))
+    generated = {m.id for m in mutants}
+    assert set(listed) <= generated, f"stale entries in equivalent_mutants.toml: {sorted(set(listed) - generated)}"
+    assert len(listed) <= MAX_EQUIVALENT_SHARE * len(mutants)
