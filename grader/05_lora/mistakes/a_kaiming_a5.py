@@ -1,0 +1,38 @@
+# cell: lora_linear
+# why: Kaiming-uniform with a=5 instead of a=sqrt(5): a bound about half of 1/sqrt(in_features)
+# feedback: lora_A is not uniform in ±1/sqrt(in_features): Kaiming-uniform with another a
+import math
+
+
+class LoRALinear(nn.Module):
+    def __init__(self, base, r, alpha, dropout=0.0):
+        super().__init__()
+        self.base_layer = base
+        for param in base.parameters():
+            param.requires_grad_(False)
+        self.scaling = alpha / r
+        kwargs = {"dtype": base.weight.dtype, "device": base.weight.device}
+        self.lora_A = nn.Linear(base.in_features, r, bias=False, **kwargs)
+        self.lora_B = nn.Linear(r, base.out_features, bias=False, **kwargs)
+        nn.init.kaiming_uniform_(self.lora_A.weight, a=5)
+        nn.init.zeros_(self.lora_B.weight)
+        self.dropout = nn.Dropout(dropout)
+        self.merged = False
+
+    def forward(self, x):
+        out = self.base_layer(x)
+        if self.merged:
+            return out
+        return out + self.lora_B(self.lora_A(self.dropout(x))) * self.scaling
+
+    def merge(self):
+        if not self.merged:
+            with torch.no_grad():
+                self.base_layer.weight += self.scaling * self.lora_B.weight @ self.lora_A.weight
+            self.merged = True
+
+    def unmerge(self):
+        if self.merged:
+            with torch.no_grad():
+                self.base_layer.weight -= self.scaling * self.lora_B.weight @ self.lora_A.weight
+            self.merged = False
