@@ -166,6 +166,25 @@ def test_beam_scores_are_length_normalised():
     assert math.log(0.45) > math.log(0.55) + math.log(0.7)
 
 
+def test_probes_lm_state_sees_a_language_model_left_in_training_mode():
+    from vlcourse.clipcap import probes
+
+    mapper = probes.LinearMapper(MapperConfig(clip_dim=6, lm_dim=8, prefix_length=2)).double()
+    gpt = dict(vocab_size=12, block_size=16, n_layer=1, n_head=2, n_embd=8, dropout=0.5)
+    args = (dict(clip_dim=6, lm_dim=8, prefix_length=2), mapper.state_dict(), gpt, None, "float64")
+    frozen = probes.build_clipcap(ClipCap, *args, lm_training=True)
+    assert probes.lm_state(frozen) == {"requires_grad": [], "training": []}
+
+    class Untouched(torch.nn.Module):  # keeps the LM as it is given
+        def __init__(self, mapper, lm):
+            super().__init__()
+            self.mapper, self.lm = mapper, lm
+
+    state = probes.lm_state(probes.build_clipcap(Untouched, *args, lm_training=True))
+    assert "" in state["training"] and "model.drop" in state["training"] and "model.wte.weight" in state["requires_grad"]
+    assert probes.lm_state(probes.build_clipcap(Untouched, *args))["training"] == []  # handed over in eval mode by default
+
+
 def test_greedy_equals_a_plain_argmax_loop():
     lm = small_gpt(seed=3)
     torch.manual_seed(3)

@@ -57,6 +57,7 @@ def test_clip_loss_values(student):
         img, txt, ls = loss_case(n, d, scale, seed)
         got = student.clip_loss(img, txt, ls)
         assert_close(got, refclip.clip_loss(img, txt, ls), what=f"clip_loss with N={n}, D={d}, logit_scale={scale:.2f}")
+        assert got.dtype == F64, f"float64 features gave a {got.dtype} loss"
         assert_close(got, ClipLoss()(F.normalize(img, dim=-1), F.normalize(txt, dim=-1), ls.exp()), what="open_clip's ClipLoss")
 
 
@@ -91,12 +92,13 @@ def test_clip_loss_ignores_feature_norms(student):
                  what="clip_loss of rescaled features")
 
 
-@grade(cell="clip_loss", points=0.25, hint="Do not modify the features or the scale in place; float32 must work too.")
+@grade(cell="clip_loss", points=0.25, hint="Do not modify the features or the scale in place; float32 must work too, and give a float32 loss.")
 def test_clip_loss_float32_leaves_inputs(student):
-    """float32 inputs give the reference loss (float32 tolerance) and are unchanged"""
+    """float32 inputs give the reference loss (float32 tolerance) as a float32 tensor and are unchanged"""
     img, txt, ls = (t.float() for t in loss_case(16, 8, 2.66, 9))
     value, args, _ = student.lib("vlcourse.grading.probes.call_and_inputs")(student.ref("clip_loss"), [img, txt, ls])
     assert_close(value, refclip.clip_loss(img.double(), txt.double(), ls.double()), "float32")
+    assert value.dtype == torch.float32, f"float32 features gave a {value.dtype} loss: keep the features' dtype"
     for got, sent, name in zip(args, (img, txt, ls), ("image_features", "text_features", "logit_scale")):
         assert type(got) is torch.Tensor and torch.equal(got, sent), f"{name} was modified in place"
 
@@ -120,6 +122,7 @@ def test_zero_shot_classifier_values(student):
         got = student.zero_shot_classifier(encoder, classes, templates)
         assert_close(got, refclip.zero_shot_classifier(SeededTextEncoder(8 + i, i), classes, templates),
                      what=f"class embeddings of {classes} with {len(templates)} templates")
+        assert got.dtype == F64, f"a float64 encoder gave {got.dtype} rows: keep the encoder's dtype"
 
 
 @grade(cell="zero_shot_classifier", points=0.25, hint="With one template the class embedding is the normalised embedding of that one prompt; rows have unit norm.")
@@ -239,7 +242,7 @@ def test_mlp_mapper_gradients(student):
     check_mapper_gradients(student, "mlp")
 
 
-@grade(cell="transformer_mapper", points=1.0, hint="linear -> (B, clip_length, lm_dim); append prefix_const (expanded over the batch) after it; run the blocks; return the last prefix_length positions.")
+@grade(cell="transformer_mapper", points=0.75, hint="linear -> (B, clip_length, lm_dim); append prefix_const (expanded over the batch) after it; run the blocks; return the last prefix_length positions.")
 def test_transformer_mapper_with_reference_weights(student):
     """reference weights loaded into the student's TransformerMapper give the reference prefix (3 configs, float64)"""
     check_mapper_values(student, "transformer")
@@ -255,6 +258,30 @@ def test_transformer_mapper_trained_weights_give_reference_captions(student):
 def test_transformer_mapper_gradients(student):
     """gradients with respect to the input and every parameter equal the reference's"""
     check_mapper_gradients(student, "transformer")
+
+
+INIT_CONFIG = dict(clip_dim=8, lm_dim=128, prefix_length=16, clip_length=2, num_layers=1, num_heads=4)
+
+
+@grade(cell="transformer_mapper", points=0.25, hint="prefix_const = nn.Parameter(torch.randn(prefix_length, lm_dim)): drawn from a standard normal, not zeros, not uniform, not scaled.")
+def test_transformer_mapper_prefix_const_is_standard_normal(student):
+    """a freshly built TransformerMapper computes the reference's prefix with its own weights, and its
+    prefix_const (16 x 128 values) looks like a standard normal draw: mean ~0, std ~1, ~4.6 % beyond +-2"""
+    student.lib("torch.manual_seed")(0)  # the order of the draws is the student's: only the distribution is checked
+    handle = student_mapper(student, "transformer", INIT_CONFIG, None)
+    state = handle.state_dict()
+    assert type(state) is not str and "prefix_const" in state, "the mapper has no prefix_const"
+    mapper = ref.TransformerMapper(ref.MapperConfig(**INIT_CONFIG)).double().eval()
+    mapper.load_state_dict(state)
+    x = randn(3, INIT_CONFIG["clip_dim"], seed=35)
+    assert_close(handle(x), mapper(x).detach(), what="a fresh TransformerMapper with its own weights")
+    const = state["prefix_const"].double()
+    assert tuple(const.shape) == (16, 128), f"prefix_const has shape {tuple(const.shape)}"
+    beyond_two = (const.abs() > 2).double().mean().item()
+    # 2048 draws: the mean's standard error is 0.022, the std's 0.016, the tail share's 0.0046 (bounds >= 5 of them)
+    assert abs(const.mean().item()) < 0.15 and 0.9 < const.std().item() < 1.1 and 0.02 < beyond_two < 0.075, (
+        f"prefix_const should be drawn from a standard normal (torch.randn): mean {const.mean().item():.3f}, "
+        f"std {const.std().item():.3f}, {beyond_two:.1%} of the values beyond +-2 (a standard normal: 0, 1, 4.6 %)")
 
 
 # --- ClipCap (2.5 points) -----------------------------------------------------------------------------------
@@ -289,7 +316,7 @@ def check_outputs(got, want, what):
     assert_close(got[1], want[1].detach(), what=f"{what}: loss")
 
 
-@grade(cell="clipcap", points=1.0, hint="Input = cat([prefix, lm.embed(tokens)], dim=1); logits = lm.forward_embeds(input); the logits at P-1 .. P+T-2 predict tokens 0 .. T-1; average the cross-entropy over mask == 1.")
+@grade(cell="clipcap", points=0.75, hint="Input = cat([prefix, lm.embed(tokens)], dim=1); logits = lm.forward_embeds(input); the logits at P-1 .. P+T-2 predict tokens 0 .. T-1; average the cross-entropy over mask == 1.")
 def test_clipcap_logits_and_loss(student):
     """logits and loss equal the reference's with a linear mapper and the course's GPT (float64)"""
     handle, reference = clipcap_pair(student)
@@ -321,6 +348,23 @@ def test_clipcap_step_changes_the_mapper_only(student):
     tokens, mask = token_batch()
     changed = student.lib("vlcourse.clipcap.probes.step_changes")(handle, randn(3, 6, seed=45), tokens, mask)
     assert changed == ["mapper.proj.bias", "mapper.proj.weight"], f"a training step changed {changed}"
+
+
+@grade(cell="clipcap", points=0.25, hint="In __init__, freeze the language model (lm.requires_grad_(False)) and put it in eval mode (lm.eval()): its dropout must be off.")
+def test_clipcap_lm_frozen_and_in_eval_mode(student):
+    """given a GPT with dropout in training mode, the new ClipCap's LM has no parameter that requires a
+    gradient and no module in training mode, and the forward pass equals the reference's (no dropout)"""
+    mapper_state, gpt_state = clipcap_weights()
+    gpt_config = dict(CC_GPT, dropout=0.5)
+    handle = student.lib("vlcourse.clipcap.probes.build_clipcap")(
+        student.ref("ClipCap"), CC_MAPPER, mapper_state, gpt_config, gpt_state, "float64", lm_training=True)
+    state = student.lib("vlcourse.clipcap.probes.lm_state")(handle)
+    reference = probes.build_clipcap(ref.ClipCap, CC_MAPPER, mapper_state, gpt_config, gpt_state, "float64", lm_training=True)
+    tokens, mask = token_batch()
+    feats = randn(3, 6, seed=49)
+    check_outputs(handle(feats, tokens, mask), reference(feats, tokens, mask), "ClipCap forward (a GPT with dropout 0.5)")
+    assert type(state) is dict and state["requires_grad"] == [], f"LM parameters still require a gradient: {state}"
+    assert state["training"] == [], f"LM modules left in training mode: {state['training']}"
 
 
 @grade(cell="clipcap", points=0.5, hint="Use only lm.embed and lm.forward_embeds: the same class must work with Hugging Face's GPT-2.")
@@ -376,7 +420,7 @@ def as_captions(value, what):
     return value
 
 
-@grade(cell="generate_caption", points=0.75, hint="beam_size=1: append the most likely next token (of the logits at the last position) until the end token or max_length; drop the end token.")
+@grade(cell="generate_caption", points=0.5, hint="beam_size=1: append the most likely next token (of the logits at the last position) until the end token or max_length; drop the end token.")
 def test_generate_greedy_with_the_caption_gpt(student):
     """greedy captions from a linear mapper and the course's caption GPT equal the reference's"""
     handle, reference = decoding_pair(student)
@@ -386,7 +430,7 @@ def test_generate_greedy_with_the_caption_gpt(student):
         assert got == ref.generate_caption(reference, feats, 2, max_length=max_length), f"greedy captions (max_length={max_length})"
 
 
-@grade(cell="generate_caption", points=0.75, hint="Keep the beam_size best extensions over all live hypotheses by total log-probability; finished ones leave the beam; pick by total / length.")
+@grade(cell="generate_caption", points=0.5, hint="Keep the beam_size best extensions over all live hypotheses by total log-probability; finished ones leave the beam; pick by total / length.")
 def test_generate_beam_with_the_caption_gpt(student):
     """beam-search captions (beam 3 and 5) equal the reference's"""
     handle, reference = decoding_pair(student)
@@ -411,6 +455,32 @@ def test_generate_beam_is_length_normalised(student):
     assert got == ref.generate_caption(probes.table_model(NORMALISED), torch.zeros(2, 1), 1, max_length=5, beam_size=2)
 
 
+# A chain: the start leads to "a" (0.7) or ends (0.3); a -> b -> c -> d -> end, each 0.9, with a 0.06 chance of
+# ending early. Per token, the longer the chain the better, so max_length decides the answer, and the early
+# endings finish with worse scores than the hypothesis still live when the limit stops the search.
+CHAIN = [[1e-9, 0.3, 0.7, 1e-9, 1e-9, 1e-9], [1 / 6] * 6, [1e-9, 0.06, 1e-9, 0.9, 0.04, 1e-9],
+         [1e-9, 0.06, 0.04, 1e-9, 0.9, 1e-9], [1e-9, 0.06, 0.04, 1e-9, 1e-9, 0.9], [0.04, 0.9, 0.06, 1e-9, 1e-9, 1e-9]]
+
+
+@grade(cell="generate_caption", points=0.5, hint="Both modes stop after max_length tokens (the end token counts as one) or when no hypothesis is live; the answer is chosen among the finished AND the live hypotheses.")
+def test_generate_stops_at_max_length_in_both_modes(student):
+    """greedy and beam search (2, 3) stop after max_length tokens on a known language model and on the caption
+    GPT, and the beam's answer may be a hypothesis still live at the limit"""
+    model = student.lib("vlcourse.clipcap.probes.table_model").keep(CHAIN)
+    reference = probes.table_model(CHAIN)
+    for max_length, beam in ((3, 1), (3, 2), (3, 3), (2, 2), (5, 2), (8, 2)):
+        got = as_captions(student.generate_caption(model, torch.zeros(1, 1), 1, max_length=max_length, beam_size=beam),
+                          f"beam {beam}")
+        want = ref.generate_caption(reference, torch.zeros(1, 1), 1, max_length=max_length, beam_size=beam)
+        assert got == want, f"max_length={max_length}, beam_size={beam}: expected {want}, got {got}"
+    handle, gpt = decoding_pair(student)
+    feats = randn(4, 6, seed=54)
+    for max_length, beam in ((3, 3), (5, 2)):
+        got = as_captions(student.generate_caption(handle, feats, 2, max_length=max_length, beam_size=beam), f"beam {beam}")
+        assert got == ref.generate_caption(gpt, feats, 2, max_length=max_length, beam_size=beam), (
+            f"caption GPT, max_length={max_length}, beam_size={beam}")
+
+
 @grade(cell="generate_caption", points=0.25, hint="Greedy stops after max_length tokens without an end token; a beam keeps looking past a likely first token; the end token is not part of the caption.")
 def test_generate_on_a_known_language_model(student):
     """greedy falls into the trap and stops at max_length; a beam of 2 finds the better caption"""
@@ -421,10 +491,11 @@ def test_generate_on_a_known_language_model(student):
 
 @grade(cell="generate_caption", points=0.25, hint="Do not modify clip_embed in place; return plain Python ints.")
 def test_generate_leaves_inputs(student):
-    """clip_embed is unchanged and the captions are lists of ints equal to the reference's"""
+    """clip_embed is unchanged and the captions are lists of ints equal to the reference's (greedy and beam 2)"""
     handle, reference = decoding_pair(student)
     feats = randn(3, 6, seed=53)
-    value, after = student.lib("vlcourse.clipcap.probes.generate_and_inputs")(
-        student.ref("generate_caption"), handle, feats, 2, max_length=8, beam_size=2)
-    assert value == ref.generate_caption(reference, feats, 2, max_length=8, beam_size=2), f"captions: {value}"
-    assert type(after) is torch.Tensor and torch.equal(after, feats), "clip_embed was modified in place"
+    for beam in (1, 2):
+        value, after = student.lib("vlcourse.clipcap.probes.generate_and_inputs")(
+            student.ref("generate_caption"), handle, feats, 2, max_length=8, beam_size=beam)
+        assert value == ref.generate_caption(reference, feats, 2, max_length=8, beam_size=beam), f"captions: {value}"
+        assert type(after) is torch.Tensor and torch.equal(after, feats), f"clip_embed was modified in place (beam_size={beam})"

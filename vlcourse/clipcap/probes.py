@@ -16,7 +16,7 @@ from vlcourse.clipcap.lm import CaptionLM, GPTCaptionLM
 from vlcourse.gpt import GPT, GPTConfig
 
 __all__ = ["LinearMapper", "FixedPrefix", "DecodingModel", "TableLM", "StartMapper", "caption_gpt", "table_model",
-           "decoding_model", "build_clipcap", "step_changes", "gpt2_clipcap", "generate_and_inputs"]
+           "decoding_model", "build_clipcap", "lm_state", "step_changes", "gpt2_clipcap", "generate_and_inputs"]
 
 
 class LinearMapper(nn.Module):
@@ -100,11 +100,24 @@ def decoding_model(mapper_config: dict, mapper_state: dict, gpt_config: dict, gp
 
 
 def build_clipcap(clipcap_cls, mapper_config: dict, mapper_state: dict, gpt_config: dict, gpt_state: dict | None,
-                  dtype: str = "float64") -> nn.Module:
-    """``clipcap_cls(LinearMapper, caption GPT)`` with the given weights (the student's ClipCap class)."""
+                  dtype: str = "float64", lm_training: bool = False) -> nn.Module:
+    """``clipcap_cls(LinearMapper, caption GPT)`` with the given weights (the student's ClipCap class).
+
+    ``lm_training=True`` hands the GPT over in training mode (as a freshly built one is), so that
+    whether ``ClipCap`` puts it in eval mode shows (with a ``dropout`` in ``gpt_config``, in the logits too).
+    """
     mapper = LinearMapper(MapperConfig(**mapper_config)).to(getattr(torch, dtype))
     mapper.load_state_dict(mapper_state)
-    return clipcap_cls(mapper, caption_gpt(gpt_config, gpt_state, dtype))
+    lm = caption_gpt(gpt_config, gpt_state, dtype)
+    return clipcap_cls(mapper, lm.train() if lm_training else lm)
+
+
+def lm_state(model: nn.Module) -> dict:
+    """What ``model.lm`` looks like: the names of its parameters that require a gradient and of its
+    modules in training mode (``""`` for ``lm`` itself); both empty for a frozen LM in eval mode."""
+    lm = model.lm
+    return {"requires_grad": sorted(n for n, p in lm.named_parameters() if p.requires_grad),
+            "training": sorted(n for n, m in lm.named_modules() if m.training)}
 
 
 def gpt2_clipcap(clipcap_cls, mapper_config: dict, seed: int = 0, **gpt2_config) -> nn.Module:
