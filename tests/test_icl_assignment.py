@@ -197,3 +197,19 @@ def test_socratic_caption_against_a_slow_version(client):
         assert all(re.fullmatch(r"[a-z ]+", c) for c, _ in ranked)
         lengths.append(len(ranked))
     assert max(lengths) > 3  # the language model did write something beyond the proposals
+
+
+def test_scripted_endpoint_scores_words_with_scripted_logprobs():
+    endpoint = ScriptedEndpoint([" x"], logprobs={" dax": -1.0, " wug": -1.0, " red": -0.5, " circle": -2.0})
+    client = endpoint.client()
+    choice = client.completions.create(model="m", prompt="a -> dax", max_tokens=0, echo=True, logprobs=0).choices[0]
+    assert choice.text == "a -> dax"
+    assert choice.logprobs.tokens == ["a", " ->", " dax"] and choice.logprobs.text_offset == [0, 1, 4]
+    assert choice.logprobs.token_logprobs == [None, -1.0, -1.0]  # " ->" is not listed: the default
+    generated = client.completions.create(model="m", prompt="a ->", max_tokens=1, echo=True, logprobs=0).choices[0]
+    assert generated.text == "a -> x"  # echo with new tokens: the next scripted text follows the prompt
+    assert score_labels(client, "a ->", ["dax", "wug", "toma", "red circle"]) == [-1.0, -1.0, -1.0, -2.5]
+    episodes = [{"examples": [], "query": "a", "answer": answer, "labels": labels}
+                for answer, labels in (("dax", ["dax", "wug"]), ("wug", ["wug", "dax"]), ("toma", ["red circle", "toma"]))]
+    assert evaluate_icl(endpoint.client(), episodes, 0, method="score") == 1.0  # ties go to the first label
+    assert evaluate_icl(ScriptedEndpoint([" dax"]).client(), episodes[:1], 0) == 1.0  # generation is unchanged

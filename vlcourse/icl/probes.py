@@ -11,7 +11,8 @@ runner, are checked on the grader's side.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 
 import httpx
 import openai
@@ -34,12 +35,22 @@ class ScriptedEndpoint:
         endpoint.requests()  # [{"model": "m", "prompt": "red circle ->"}]
 
     A request with a list of prompts gets one choice per prompt and per ``n``, each the next text.
+
+    A request with ``echo=True`` and ``logprobs`` (the scoring request of a label set) gets its prompt
+    back, followed by the next scripted text unless ``max_tokens=0``, with per-token log-probabilities:
+    the text splits into tokens of one word each with the whitespace before it (``"a -> dax"``:
+    ``"a"``, ``" ->"``, ``" dax"``), the first token's log-probability is ``None`` and every other
+    token's is ``logprobs[token]``, or ``default_logprob`` for a token not listed. Chosen values make
+    ties between labels, and how a function breaks them, visible.
     """
 
-    def __init__(self, texts: Sequence[str]):
+    def __init__(self, texts: Sequence[str], logprobs: Mapping[str, float] | None = None,
+                 default_logprob: float = -1.0):
         if not texts:
             raise ValueError("give at least one scripted text")
         self.texts = list(texts)
+        self.logprobs = dict(logprobs or {})
+        self.default_logprob = float(default_logprob)
         self.position = 0
         self.sent: list[dict] = []
 
@@ -56,11 +67,26 @@ class ScriptedEndpoint:
                                                        "type": "invalid_request_error"}})
         prompts = body.get("prompt", "")
         prompts = prompts if isinstance(prompts, list) else [prompts]
-        choices = [{"index": i, "text": self._next(), "finish_reason": "stop", "logprobs": None}
-                   for i in range(len(prompts) * int(body.get("n") or 1))]
+        n = int(body.get("n") or 1)
+        if body.get("echo") and body.get("logprobs") is not None:
+            max_tokens = body.get("max_tokens")
+            choices = []
+            for i in range(len(prompts) * n):
+                text = prompts[i // n] + (self._next() if max_tokens is None or max_tokens > 0 else "")
+                choices.append({"index": i, "text": text, "finish_reason": "length", "logprobs": self._token_logprobs(text)})
+        else:
+            choices = [{"index": i, "text": self._next(), "finish_reason": "stop", "logprobs": None}
+                       for i in range(len(prompts) * n)]
         return httpx.Response(200, json={"id": "cmpl-scripted", "object": "text_completion", "created": 0,
                                          "model": body.get("model", ""), "choices": choices,
                                          "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}})
+
+    def _token_logprobs(self, text: str) -> dict:
+        """OpenAI's completions ``logprobs`` object for ``text``, one word (with its leading whitespace) a token."""
+        tokens = [(m.start(), m.group()) for m in re.finditer(r"\s*\S+|\s+", text)]
+        values = [None if i == 0 else self.logprobs.get(t, self.default_logprob) for i, (_, t) in enumerate(tokens)]
+        return {"tokens": [t for _, t in tokens], "token_logprobs": values, "top_logprobs": None,
+                "text_offset": [offset for offset, _ in tokens]}
 
     def client(self) -> openai.OpenAI:
         """A fresh ``openai.OpenAI`` client talking to this endpoint (no retries)."""
