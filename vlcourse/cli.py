@@ -199,7 +199,11 @@ def cmd_new(args) -> int:
 def cmd_serve(args) -> int:
     from vlcourse.serve.run import config_from_args, serve
 
-    serve(config_from_args(args))
+    try:
+        config = config_from_args(args)
+    except (ValueError, OSError) as exc:
+        raise UserError(str(exc)) from None
+    serve(config)
     return 0
 
 
