@@ -180,9 +180,20 @@ def cmd_train(args) -> int:
     presets = getattr(module, "PRESETS", None)
     if isinstance(presets, dict) and args.preset not in presets:
         raise UserError(f"unknown preset {args.preset!r} for {args.topic}; choose one of {', '.join(sorted(presets))}")
-    entry = module.train_reference(args.preset)
-    print(f"wrote {entry.file} (sha256 {entry.sha256[:12]}…), metrics: {entry.metrics}")
+    from vlcourse.checkpoints import run_reference_training
+    from vlcourse.distributed import world
+
+    entry = run_reference_training(module.train_reference, args.preset, steps=args.steps, out=args.out, threads=args.threads)
+    if world().is_main:
+        print(f"wrote {entry.file} (sha256 {entry.sha256[:12]}…), metrics: {entry.metrics}")
     return 0
+
+
+def add_training_options(parser) -> None:
+    """``--threads``, ``--steps`` and ``--out`` (shared by ``vlcourse train`` and ``python -m vlcourse.<topic>``)."""
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--steps", type=int, help="stop every training loop after this many steps (a dry run)")
+    parser.add_argument("--out", type=Path, help="write the checkpoint and a manifest here (default: vlcourse/weights)")
 
 
 def cmd_new(args) -> int:
@@ -267,6 +278,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", parents=[common], help="train a reference checkpoint (instructors)")
     p.add_argument("topic", choices=["simclr", "gpt", "mae", "clip", "clipcap", "lora", "icl"])
     p.add_argument("--preset", default="tiny", help="tiny (CPU, minutes) or gpu (full size)")
+    add_training_options(p)
     p.set_defaults(func=cmd_train)
 
     from vlcourse.serve.run import add_arguments

@@ -33,7 +33,8 @@ from vlcourse.clip.model import (
     zero_shot_accuracy,
 )
 from vlcourse.data.shapes import SHAPES_BACKGROUND, ShapesConfig, generate_shapes
-from vlcourse.training import TrainConfig, learning_rate
+from vlcourse.distributed import gather, mean_over_ranks, shard, world, wrap
+from vlcourse.training import TrainConfig, learning_rate, limited
 
 __all__ = [
     "CLIP_SHAPES", "MAX_LOGIT_SCALE", "TINY_MODEL", "CLIPPreset", "PRESETS", "TrainedCLIP", "reference_loss",
@@ -185,6 +186,18 @@ def make_optimizer(model: nn.Module, lr: float, weight_decay: float, fused: bool
                              lr=lr, betas=(0.9, 0.98), eps=1e-6, fused=fused)
 
 
+class Towers(nn.Module):
+    """Both encoders of a CLIP in one forward pass, ``(images, tokens) -> (image features, text features)``:
+    what DDP wraps (it synchronises gradients of what runs through ``forward`` only)."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, images: torch.Tensor, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.model.encode_image(images), self.model.encode_text(tokens)  # (B, D), (B, D)
+
+
 def train_clip(
     model: nn.Module, tokenizer, images: torch.Tensor, captions: list[str], cfg: TrainConfig, batch_size: int,
     loss_fn: LossFn | None = None, evaluate: Callable[[], dict] | None = None, seed: int = 0, desc: str = "clip",
@@ -201,19 +214,21 @@ def train_clip(
         ``{"loss": [...], "logit_scale": [...], "evals": [...]}`` per step / evaluation.
     """
     loss_fn = loss_fn or reference_loss()
+    cfg = limited(cfg)
     device = next(model.parameters()).device
     optimizer = make_optimizer(model, cfg.lr, cfg.weight_decay, fused_optimizer)
     generator = torch.Generator().manual_seed(seed)
     tokens = tokenizer(list(captions))  # (N, context_length), once
+    towers = wrap(Towers(model))  # under torchrun: DDP over this rank's share of each global batch
     history = {"loss": [], "logit_scale": [], "evals": []}
-    bar = tqdm(range(cfg.steps), desc=desc, disable=not cfg.progress, leave=False)
+    bar = tqdm(range(cfg.steps), desc=desc, disable=not cfg.progress or not world().is_main, leave=False)
     for step in bar:
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, cfg)
         model.train()
-        idx = torch.randint(len(images), (batch_size,), generator=generator)  # (B,)
-        x = prepare_images(model, images[idx].to(device))  # (B, 3, S, S)
-        loss = loss_fn(model.encode_image(x), model.encode_text(tokens[idx].to(device)), model.logit_scale)
+        idx = shard(torch.randint(len(images), (batch_size,), generator=generator))  # (B,) global, then this rank's
+        image_features, text_features = towers(prepare_images(model, images[idx].to(device)), tokens[idx].to(device))
+        loss = loss_fn(gather(image_features), gather(text_features), model.logit_scale)  # the global batch's loss
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if cfg.grad_clip is not None:
@@ -221,7 +236,7 @@ def train_clip(
         optimizer.step()
         with torch.no_grad():
             model.logit_scale.clamp_(0, MAX_LOGIT_SCALE)
-        history["loss"].append(loss.item())
+        history["loss"].append(mean_over_ranks(loss.item()))
         history["logit_scale"].append(model.logit_scale.item())
         bar.set_postfix(loss=f"{history['loss'][-1]:.3f}")
         if evaluate is not None and cfg.eval_every and ((step + 1) % cfg.eval_every == 0 or step == cfg.steps - 1):

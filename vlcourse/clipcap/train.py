@@ -19,7 +19,6 @@ from dataclasses import asdict, dataclass, field
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from vlcourse.checkpoints import CheckpointEntry, load_checkpoint, save_checkpoint, reference_training_main
 from vlcourse.clip.model import encode_images, encode_texts
@@ -31,7 +30,7 @@ from vlcourse.clipcap.metrics import attribute_accuracy, caption_scores
 from vlcourse.clipcap.text import CaptionTokenizer
 from vlcourse.data.shapes import ShapesConfig, generate_shapes
 from vlcourse.gpt import GPT, GPTConfig
-from vlcourse.training import TrainConfig, learning_rate
+from vlcourse.training import TrainConfig, train
 
 __all__ = [
     "CAPTION_LENGTH", "MAPPER_KINDS", "CaptionData", "ClipCapPreset", "PRESETS", "caption_data", "caption_gpt_config", "caption_stream", "scene_stream", "stream_windows", "train_caption_gpt",
@@ -204,7 +203,8 @@ def stream_windows(stream: torch.Tensor, idx: torch.Tensor, length: int) -> torc
 
 
 def train_caption_gpt(gpt: GPT, stream: torch.Tensor, cfg: TrainConfig, batch_size: int, seed: int = 0) -> list[float]:
-    """Train the course's GPT as a language model of captions on random windows of a :func:`caption_stream`.
+    """Train the course's GPT as a language model of captions on random windows of a :func:`caption_stream`
+    (with :func:`vlcourse.training.train`, so also under torchrun).
 
     Returns:
         The training loss per step.
@@ -212,18 +212,13 @@ def train_caption_gpt(gpt: GPT, stream: torch.Tensor, cfg: TrainConfig, batch_si
     optimizer = torch.optim.AdamW(gpt.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
     generator = torch.Generator().manual_seed(seed)
     T = gpt.config.block_size
-    losses = []
-    for step in tqdm(range(cfg.steps), desc="caption gpt", disable=not cfg.progress, leave=False):
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(step, cfg)
-        gpt.train()
-        batch = stream_windows(stream, torch.randint(len(stream) - T - 1, (batch_size,), generator=generator), T + 1)
-        _, loss = gpt(batch[:, :-1], batch[:, 1:])  # (B, T) inputs, next tokens as targets
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    return losses
+
+    def windows():
+        while True:
+            yield stream_windows(stream, torch.randint(len(stream) - T - 1, (batch_size,), generator=generator), T + 1)
+
+    next_token_loss = lambda m, batch: m(batch[:, :-1], batch[:, 1:])[1]  # noqa: E731  (B, T) inputs, next tokens as targets
+    return train(gpt, windows(), next_token_loss, cfg, optimizer=optimizer, desc="caption gpt").loss
 
 
 def clipcap_step(model: nn.Module, clip_embed: torch.Tensor, tokens: torch.Tensor, mask: torch.Tensor, lr: float = 1e-2) -> float:
@@ -242,21 +237,21 @@ def clipcap_step(model: nn.Module, clip_embed: torch.Tensor, tokens: torch.Tenso
 
 
 def train_mapper(model: nn.Module, data: CaptionData, cfg: TrainConfig, batch_size: int, seed: int = 0, desc: str = "mapper") -> list[float]:
-    """Train a ClipCap model (its trainable parameters: the mapper) on ``data``; the loss per step."""
+    """Train a ClipCap model (its trainable parameters: the mapper) on ``data``; the loss per step.
+
+    Under torchrun each rank's loss is the mean over its own share's caption tokens, so the step is
+    the global batch's exactly when every share has as many tokens (see :mod:`vlcourse.distributed`).
+    """
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     generator = torch.Generator().manual_seed(seed)
-    losses = []
-    for step in tqdm(range(cfg.steps), desc=desc, disable=not cfg.progress, leave=False):
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(step, cfg)
-        model.train()
-        idx = torch.randint(len(data.tokens), (batch_size,), generator=generator)  # (B,)
-        _, loss = model(data.features[idx], data.tokens[idx], data.mask[idx])
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
+
+    def batches():
+        while True:
+            idx = torch.randint(len(data.tokens), (batch_size,), generator=generator)  # (B,)
+            yield data.features[idx], data.tokens[idx], data.mask[idx]
+
+    losses = train(model, batches(), lambda m, batch: m(*batch)[1], cfg, optimizer=optimizer, desc=desc).loss
     model.eval()
     return losses
 

@@ -300,12 +300,16 @@ def train_mae(
     gen = torch.Generator().manual_seed(seed)
     mask_gen = torch.Generator(device=device).manual_seed(seed + 1)
 
-    def batches():
-        while True:
-            yield images[torch.randint(len(images), (batch_size,), generator=gen)].to(device)  # (B, C, H, W)
+    patches = (config.image_size // config.patch_size) ** 2
 
-    def step_loss(m: MAE, x: torch.Tensor) -> torch.Tensor:
-        pred, mask = m(x, generator=mask_gen)  # (B, L, P), (B, L)
+    def batches():  # the masking noise is drawn with the batch, so torchrun's ranks share one global batch's masks
+        while True:
+            x = images[torch.randint(len(images), (batch_size,), generator=gen)].to(device)  # (B, C, H, W)
+            yield x, torch.rand(batch_size, patches, generator=mask_gen, device=device)  # (B, L)
+
+    def step_loss(m: MAE, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        x, noise = batch
+        pred, mask = m(x, noise=noise)  # (B, L, P), (B, L)
         return loss_fn(pred, patchify_fn(x, config.patch_size), mask, config.norm_pix_loss)
 
     start, cpu_start = time.perf_counter(), time.process_time()

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from vlcourse.distributed import gather
 from vlcourse.checkpoints import CheckpointEntry, load_checkpoint, read_manifest, save_checkpoint
 from vlcourse.data.augment import two_views
 from vlcourse.data.digits import load_digits_split
@@ -83,7 +84,7 @@ def train_simclr(
     def model_loss(model: SimCLRModel, views: tuple[Tensor, Tensor]) -> Tensor:
         _, z1 = model(views[0])
         _, z2 = model(views[1])
-        return loss_fn(z1, z2)
+        return loss_fn(gather(z1), gather(z2))  # under torchrun: every rank's projections, the global batch
 
     def evaluate() -> dict:
         train_feats = extract_features(model.encoder, train_images)
@@ -181,3 +182,9 @@ def export_untrained_encoder(path: str | Path, preset: str = "tiny", seed: int =
     _, entry = load_checkpoint(reference_name(preset))
     torch.manual_seed(seed)
     return save_encoder(SimCLRModel(SimCLRConfig.from_dict(entry.config)).encoder, path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    from vlcourse.checkpoints import reference_training_main
+
+    reference_training_main("Train a reference SimCLR encoder on the digits.", PRESETS, train_reference, argv)
