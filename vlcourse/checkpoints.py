@@ -118,6 +118,12 @@ def checkpoint_path(name: str, folder: Path | None = None) -> Path:
     return path
 
 
+def holding(name: str, folder: Path | None) -> Path | None:
+    """``folder`` where its manifest has ``name``, else None (the package's weights): how a run writing into
+    another folder (the GPU day's staging folder) finds a checkpoint trained there before it."""
+    return folder if folder is not None and name in read_manifest(Path(folder)) else None
+
+
 def load_checkpoint(name: str, folder: Path | None = None) -> tuple[dict[str, torch.Tensor], CheckpointEntry]:
     """Load a verified checkpoint: ``(state_dict, manifest entry)``."""
     path = checkpoint_path(name, folder)

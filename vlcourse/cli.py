@@ -189,6 +189,14 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_gpu_day(args) -> int:
+    from vlcourse.gpu_day import gpu_day
+
+    outcomes = gpu_day(Path(args.out), dry_run=args.dry_run, commit=args.commit,
+                       only=args.only.split(",") if args.only else None)
+    return 0 if all(o.status == "trained" for o in outcomes) else 1
+
+
 def add_training_options(parser) -> None:
     """``--threads``, ``--steps`` and ``--out`` (shared by ``vlcourse train`` and ``python -m vlcourse.<topic>``)."""
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
@@ -280,6 +288,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", default="tiny", help="tiny (CPU, minutes) or gpu (full size)")
     add_training_options(p)
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("gpu-day", parents=[common], help="train every gpu preset in a row (about 6 minutes on one "
+                       "H100), compare each with its tiny checkpoint, optionally commit the better ones")
+    p.add_argument("--out", default="gpu_day", help="staging folder for the checkpoints and report.md (default: gpu_day)")
+    p.add_argument("--commit", action="store_true", help="copy the checkpoints that beat tiny into vlcourse/weights")
+    p.add_argument("--dry-run", action="store_true", help=f"every preset a few steps on the CPU (the test suite's check)")
+    p.add_argument("--only", metavar="TOPIC[,TOPIC...]", help="only these topics (simclr, gpt, mae, clip, clipcap, lora)")
+    p.set_defaults(func=cmd_gpu_day)
 
     from vlcourse.serve.run import add_arguments
 

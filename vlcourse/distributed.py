@@ -25,6 +25,7 @@ one-process run in distribution, not number for number.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 
@@ -72,6 +73,24 @@ def init_from_env(device: str = "cpu") -> World:
         torch.cuda.set_device(here.local_rank)
     dist.init_process_group("nccl" if cuda else "gloo")
     return world()
+
+
+DEVICE_ENV = "VLCOURSE_DEVICE"  # run a preset on this device instead of its own (a dry run of a gpu preset on a CPU)
+DRY_RUN_ENV = "VLCOURSE_DRY_RUN"  # shrink a preset's data and batches (its model stays): a dry run that cannot rot
+DRY_RUN_SIZES = {"batch_size": 8, "gpt_batch_size": 8, "mapper_batch_size": 8, "num_train": 256, "num_val": 64,
+                 "probe_train": 128, "probe_test": 64, "eval_iters": 2, "eval_episodes": 20}
+
+
+def with_device(preset):
+    """``preset`` (a dataclass with a ``device``) on ``$VLCOURSE_DEVICE`` where that is set, and with
+    :data:`DRY_RUN_SIZES` where ``$VLCOURSE_DRY_RUN`` is set (the architecture is the preset's own)."""
+    changes = {}
+    if (override := os.environ.get(DEVICE_ENV)) and hasattr(preset, "device"):
+        changes["device"] = override
+    if os.environ.get(DRY_RUN_ENV):
+        changes |= {name: min(getattr(preset, name), size) for name, size in DRY_RUN_SIZES.items()
+                    if isinstance(getattr(preset, name, None), int)}
+    return dataclasses.replace(preset, **changes) if changes else preset
 
 
 def device_for(device: str) -> str:

@@ -33,7 +33,7 @@ from vlcourse.clip.model import (
     zero_shot_accuracy,
 )
 from vlcourse.data.shapes import SHAPES_BACKGROUND, ShapesConfig, generate_shapes
-from vlcourse.distributed import gather, mean_over_ranks, shard, world, wrap
+from vlcourse.distributed import gather, mean_over_ranks, shard, with_device, world, wrap
 from vlcourse.training import TrainConfig, learning_rate, limited
 
 __all__ = [
@@ -159,12 +159,13 @@ PRESETS: dict[str, CLIPPreset] = {
     ),
     "gpu": CLIPPreset(
         model="vlc-clip-gpu",
-        train=TrainConfig(steps=10_000, lr=1e-3, min_lr=1e-5, warmup_steps=500, weight_decay=0.1, eval_every=1000),
-        batch_size=1024,
-        num_train=200_000,
+        train=TrainConfig(steps=1500, lr=1e-3, min_lr=1e-5, warmup_steps=100, weight_decay=0.1, eval_every=500),
+        batch_size=512,
+        num_train=50_000,
         silhouettes=0.3,
         device="cuda",
-        description="ViT 6 x 256 (patch 4) and text transformer 6 x 256, 10k steps of 1024 pairs",
+        description="ViT 6 x 256 (patch 4) and text transformer 6 x 256, 1500 steps of 512 pairs: a GPU day's "
+                    "share (vlcourse.gpu_day)",
     ),
 }
 
@@ -322,7 +323,7 @@ class TrainedCLIP:
 
 def train_preset(preset: str | CLIPPreset = "tiny", loss_fn: LossFn | None = None) -> TrainedCLIP:
     """Train a preset from scratch (seeded)."""
-    preset = PRESETS[preset] if isinstance(preset, str) else preset
+    preset = with_device(PRESETS[preset] if isinstance(preset, str) else preset)
     if preset.device.startswith("cuda") and not torch.cuda.is_available():
         raise RuntimeError("this preset needs a GPU; use the 'tiny' preset on a CPU")
     torch.manual_seed(preset.seed)

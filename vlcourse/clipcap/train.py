@@ -20,9 +20,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vlcourse.checkpoints import CheckpointEntry, load_checkpoint, save_checkpoint, reference_training_main
+from vlcourse.checkpoints import CheckpointEntry, holding, load_checkpoint, save_checkpoint, reference_training_main
 from vlcourse.clip.model import encode_images, encode_texts
 from vlcourse.clip.train import CLIP_SHAPES
+from vlcourse.clip.train import checkpoint_name as clip_checkpoint_name
 from vlcourse.clip.train import load_reference as load_clip
 from vlcourse.clipcap.config import MapperConfig
 from vlcourse.clipcap.lm import GPTCaptionLM
@@ -30,6 +31,7 @@ from vlcourse.clipcap.metrics import attribute_accuracy, caption_scores
 from vlcourse.clipcap.text import CaptionTokenizer
 from vlcourse.data.shapes import ShapesConfig, generate_shapes
 from vlcourse.gpt import GPT, GPTConfig
+from vlcourse.distributed import with_device
 from vlcourse.training import TrainConfig, train
 
 __all__ = [
@@ -112,12 +114,12 @@ PRESETS: dict[str, ClipCapPreset] = {
     ),
     "gpu": ClipCapPreset(
         gpt=GPTConfig(vocab_size=64, block_size=32, n_layer=6, n_head=8, n_embd=256),
-        gpt_train=TrainConfig(steps=5000, lr=1e-3, min_lr=1e-5, warmup_steps=200, weight_decay=0.1, progress=True),
+        gpt_train=TrainConfig(steps=2000, lr=1e-3, min_lr=1e-5, warmup_steps=200, weight_decay=0.1, progress=True),
         gpt_batch_size=256,
         mapper=MapperConfig(prefix_length=10, clip_length=10, num_layers=4, num_heads=8),
-        mapper_train=TrainConfig(steps=5000, lr=1e-3, min_lr=1e-5, warmup_steps=200, progress=True),
+        mapper_train=TrainConfig(steps=1500, lr=1e-3, min_lr=1e-5, warmup_steps=100, progress=True),
         mapper_batch_size=256,
-        num_train=100_000,
+        num_train=20_000,
         clip="gpu",
         device="cuda",
         description="caption GPT 6 x 256, mappers to a 10-token prefix, on the gpu CLIP",
@@ -329,10 +331,10 @@ def train_reference(preset: str = "tiny", folder=None, mappers_only: bool = Fals
     ``mappers_only``: keep the saved caption GPT of the preset and train (and save) only the mappers,
     e.g. after the CLIP checkpoint changed (the GPT never sees CLIP).
     """
-    p = PRESETS[preset]
+    p = with_device(PRESETS[preset])
     if p.device.startswith("cuda") and not torch.cuda.is_available():
         raise RuntimeError("this preset needs a GPU; use the 'tiny' preset on a CPU")
-    clip_model, clip_tokenizer, _ = load_clip(p.clip)
+    clip_model, clip_tokenizer, _ = load_clip(p.clip, holding(clip_checkpoint_name(p.clip), folder))
     tokenizer = CaptionTokenizer()
     train = caption_data(clip_model, "train", p.num_train, p.shapes, tokenizer)
     val = caption_data(clip_model, "val", 300, p.shapes, tokenizer)
@@ -364,7 +366,7 @@ def train_reference(preset: str = "tiny", folder=None, mappers_only: bool = Fals
 def train_reference_mappers(preset: str, lm: GPTCaptionLM, train: CaptionData, val: CaptionData, folder=None,
                             command: str | None = None) -> CheckpointEntry:
     """Train and save both reference mappers of a preset around a (frozen) caption GPT."""
-    p = PRESETS[preset]
+    p = with_device(PRESETS[preset])
     tokenizer = CaptionTokenizer()
     command = command or f"python -m vlcourse.clipcap --preset {preset}"
     mapper_cfg = dataclasses.replace(p.mapper, clip_dim=train.features.shape[1], lm_dim=lm.embed_dim)

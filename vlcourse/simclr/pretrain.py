@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from vlcourse.distributed import gather
+from vlcourse.distributed import gather, with_device
 from vlcourse.checkpoints import CheckpointEntry, load_checkpoint, read_manifest, save_checkpoint
 from vlcourse.data.augment import two_views
 from vlcourse.data.digits import load_digits_split
@@ -125,7 +125,7 @@ def train_reference(preset: str = "tiny", *, folder: Path | None = None, progres
     """
     if preset not in PRESETS:
         raise KeyError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
-    cfg = PRESETS[preset]
+    cfg = with_device(PRESETS[preset])
     start, start_cpu = time.perf_counter(), time.process_time()
     model, history = train_simclr(cfg, partial(losses.nt_xent_loss, temperature=cfg.temperature),
                                   spread_fn=losses.embedding_std, progress=progress)
