@@ -93,6 +93,11 @@ def with_device(preset):
     return dataclasses.replace(preset, **changes) if changes else preset
 
 
+def dry_run_size(n: int, small: int = 32) -> int:
+    """An evaluation's size: ``n``, or at most ``small`` in a dry run (``$VLCOURSE_DRY_RUN``)."""
+    return min(n, small) if os.environ.get(DRY_RUN_ENV) else n
+
+
 def device_for(device: str) -> str:
     """``cuda`` becomes this process's own GPU (``cuda:<local rank>``) under torchrun."""
     if str(device) == "cuda" and world().distributed:

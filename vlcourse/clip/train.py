@@ -33,7 +33,7 @@ from vlcourse.clip.model import (
     zero_shot_accuracy,
 )
 from vlcourse.data.shapes import SHAPES_BACKGROUND, ShapesConfig, generate_shapes
-from vlcourse.distributed import gather, mean_over_ranks, shard, with_device, world, wrap
+from vlcourse.distributed import dry_run_size, gather, mean_over_ranks, shard, with_device, world, wrap
 from vlcourse.training import TrainConfig, learning_rate, limited
 
 __all__ = [
@@ -333,7 +333,7 @@ def train_preset(preset: str | CLIPPreset = "tiny", loss_fn: LossFn | None = Non
         images, captions = silhouette_pairs(images, captions, preset.silhouettes, preset.seed, preset.shapes.colors)
     start = time.perf_counter()
     history = train_clip(model, tokenizer, images, captions, preset.train, preset.batch_size, loss_fn=loss_fn,
-                         evaluate=lambda: _report(evaluate_clip(model, tokenizer, 300)), seed=preset.seed, desc=preset.model)
+                         evaluate=lambda: _report(evaluate_clip(model, tokenizer, dry_run_size(300))), seed=preset.seed, desc=preset.model)
     return TrainedCLIP(model.eval(), tokenizer, history, time.perf_counter() - start, preset)
 
 
@@ -349,7 +349,7 @@ def checkpoint_name(preset: str) -> str:
 def save_reference(result: TrainedCLIP, preset_name: str, folder=None) -> CheckpointEntry:
     """Write ``clip_shapes_<preset>.safetensors`` and its manifest entry (see vlcourse.checkpoints)."""
     model = result.model.cpu()
-    metrics = {**evaluate_clip(model, result.tokenizer, 500),
+    metrics = {**evaluate_clip(model, result.tokenizer, dry_run_size(500)),
                "train_loss": round(sum(result.history["loss"][-20:]) / 20, 4),
                "logit_scale": round(model.logit_scale.item(), 4),
                "train_seconds": round(result.seconds, 1), "torch_threads": torch.get_num_threads(),

@@ -31,7 +31,7 @@ from vlcourse.clipcap.metrics import attribute_accuracy, caption_scores
 from vlcourse.clipcap.text import CaptionTokenizer
 from vlcourse.data.shapes import ShapesConfig, generate_shapes
 from vlcourse.gpt import GPT, GPTConfig
-from vlcourse.distributed import with_device
+from vlcourse.distributed import dry_run_size, with_device
 from vlcourse.training import TrainConfig, train
 
 __all__ = [
@@ -337,7 +337,7 @@ def train_reference(preset: str = "tiny", folder=None, mappers_only: bool = Fals
     clip_model, clip_tokenizer, _ = load_clip(p.clip, holding(clip_checkpoint_name(p.clip), folder))
     tokenizer = CaptionTokenizer()
     train = caption_data(clip_model, "train", p.num_train, p.shapes, tokenizer)
-    val = caption_data(clip_model, "val", 300, p.shapes, tokenizer)
+    val = caption_data(clip_model, "val", dry_run_size(300), p.shapes, tokenizer)
     if mappers_only:
         lm, _, _ = load_caption_gpt(preset, folder)
         return train_reference_mappers(preset, lm, train, val, folder, f"python -m vlcourse.clipcap --preset {preset} --mappers-only")
