@@ -71,8 +71,18 @@ def save_checkpoint(
     metrics: dict,
     folder: Path | None = None,
 ) -> CheckpointEntry:
-    """Write ``name.safetensors`` and its manifest entry into ``folder`` (default: the package's)."""
+    """Write ``name.safetensors`` and its manifest entry into ``folder`` (default: the package's).
+
+    Under torchrun only rank 0 writes; the entry's config records the world size (its batch sizes are
+    the global batch). Every rank returns the entry once it is written.
+    """
+    from vlcourse.distributed import barrier, world
+
     folder = folder or checkpoints_dir()
+    config = {**config, "world_size": world().size}
+    if not world().is_main:
+        barrier()
+        return read_manifest(folder)[name]
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.safetensors"
     tensors = {k: v.detach().cpu().contiguous() for k, v in state_dict.items()}
@@ -84,6 +94,7 @@ def save_checkpoint(
     entries = read_manifest(folder)
     entries[name] = entry
     _write_manifest(entries, folder)
+    barrier()
     return entry
 
 
@@ -107,21 +118,51 @@ def checkpoint_path(name: str, folder: Path | None = None) -> Path:
     return path
 
 
+def holding(name: str, folder: Path | None) -> Path | None:
+    """``folder`` where its manifest has ``name``, else None (the package's weights): how a run writing into
+    another folder (the GPU day's staging folder) finds a checkpoint trained there before it."""
+    return folder if folder is not None and name in read_manifest(Path(folder)) else None
+
+
 def load_checkpoint(name: str, folder: Path | None = None) -> tuple[dict[str, torch.Tensor], CheckpointEntry]:
     """Load a verified checkpoint: ``(state_dict, manifest entry)``."""
     path = checkpoint_path(name, folder)
     return load_file(str(path)), read_manifest(folder)[name]
 
 
+def run_reference_training(train_reference, preset: str, *, steps: int | None = None, out: Path | None = None,
+                           threads: int | None = None) -> CheckpointEntry:
+    """Train and save a reference checkpoint: ``train_reference(preset, folder=out)``, as one process or as
+    one of torchrun's (see :mod:`vlcourse.distributed`: each process trains its share, rank 0 writes).
+
+    ``steps`` stops every training loop early (a dry run, ``$VLCOURSE_MAX_STEPS``); ``out`` writes the
+    checkpoint and a manifest there instead of vlcourse/weights.
+    """
+    import os
+
+    from vlcourse.distributed import init_from_env
+    from vlcourse.training import STEP_LIMIT_ENV
+
+    if threads:
+        torch.set_num_threads(threads)
+    if steps:
+        os.environ[STEP_LIMIT_ENV] = str(steps)
+    init_from_env("cuda" if torch.cuda.is_available() else "cpu")
+    return train_reference(preset, folder=out) if out else train_reference(preset)
+
+
 def reference_training_main(description: str, presets, train_reference, argv: list[str] | None = None) -> None:
-    """The ``python -m vlcourse.<topic>`` command line: ``--preset`` and ``--threads``, then ``train_reference(preset)``."""
+    """The ``python -m vlcourse.<topic>`` command line (``--preset``, ``--threads``, ``--steps``, ``--out``):
+    :func:`run_reference_training`, unchanged under ``torchrun --nproc_per_node=N``."""
     import argparse
+
+    from vlcourse.cli import add_training_options
+    from vlcourse.distributed import world
 
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--preset", choices=sorted(presets), default="tiny")
-    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    add_training_options(parser)
     args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    entry = train_reference(args.preset)
-    print(f"wrote {entry.file}: {entry.metrics}")
+    entry = run_reference_training(train_reference, args.preset, steps=args.steps, out=args.out, threads=args.threads)
+    if world().is_main:
+        print(f"wrote {entry.file}: {entry.metrics}")

@@ -180,9 +180,28 @@ def cmd_train(args) -> int:
     presets = getattr(module, "PRESETS", None)
     if isinstance(presets, dict) and args.preset not in presets:
         raise UserError(f"unknown preset {args.preset!r} for {args.topic}; choose one of {', '.join(sorted(presets))}")
-    entry = module.train_reference(args.preset)
-    print(f"wrote {entry.file} (sha256 {entry.sha256[:12]}…), metrics: {entry.metrics}")
+    from vlcourse.checkpoints import run_reference_training
+    from vlcourse.distributed import world
+
+    entry = run_reference_training(module.train_reference, args.preset, steps=args.steps, out=args.out, threads=args.threads)
+    if world().is_main:
+        print(f"wrote {entry.file} (sha256 {entry.sha256[:12]}…), metrics: {entry.metrics}")
     return 0
+
+
+def cmd_gpu_day(args) -> int:
+    from vlcourse.gpu_day import gpu_day
+
+    outcomes = gpu_day(Path(args.out), dry_run=args.dry_run, commit=args.commit,
+                       only=args.only.split(",") if args.only else None)
+    return 0 if all(o.status == "trained" for o in outcomes) else 1
+
+
+def add_training_options(parser) -> None:
+    """``--threads``, ``--steps`` and ``--out`` (shared by ``vlcourse train`` and ``python -m vlcourse.<topic>``)."""
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--steps", type=int, help="stop every training loop after this many steps (a dry run)")
+    parser.add_argument("--out", type=Path, help="write the checkpoint and a manifest here (default: vlcourse/weights)")
 
 
 def cmd_new(args) -> int:
@@ -199,7 +218,11 @@ def cmd_new(args) -> int:
 def cmd_serve(args) -> int:
     from vlcourse.serve.run import config_from_args, serve
 
-    serve(config_from_args(args))
+    try:
+        config = config_from_args(args)
+    except (ValueError, OSError) as exc:
+        raise UserError(str(exc)) from None
+    serve(config)
     return 0
 
 
@@ -263,7 +286,16 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", parents=[common], help="train a reference checkpoint (instructors)")
     p.add_argument("topic", choices=["simclr", "gpt", "mae", "clip", "clipcap", "lora", "icl"])
     p.add_argument("--preset", default="tiny", help="tiny (CPU, minutes) or gpu (full size)")
+    add_training_options(p)
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("gpu-day", parents=[common], help="train every gpu preset in a row (about 6 minutes on one "
+                       "H100), compare each with its tiny checkpoint, optionally commit the better ones")
+    p.add_argument("--out", default="gpu_day", help="staging folder for the checkpoints and report.md (default: gpu_day)")
+    p.add_argument("--commit", action="store_true", help="copy the checkpoints that beat tiny into vlcourse/weights")
+    p.add_argument("--dry-run", action="store_true", help=f"every preset a few steps on the CPU (the test suite's check)")
+    p.add_argument("--only", metavar="TOPIC[,TOPIC...]", help="only these topics (simclr, gpt, mae, clip, clipcap, lora)")
+    p.set_defaults(func=cmd_gpu_day)
 
     from vlcourse.serve.run import add_arguments
 

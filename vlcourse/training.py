@@ -2,17 +2,24 @@
 
 A topic supplies a ``loss_fn(model, batch) -> scalar tensor`` and an iterator of batches; the loop
 adds what every run needs: AdamW-style optimiser stepping, a warm-up + cosine learning-rate schedule,
-gradient clipping, periodic evaluation, a tqdm progress bar and a history for plots.
+gradient clipping, periodic evaluation, a tqdm progress bar and a history for plots. Under torchrun
+it trains a DDP copy of the model on each rank's share of the global batch (:mod:`vlcourse.distributed`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import torch
 from tqdm.auto import tqdm
+
+from vlcourse.distributed import mean_over_ranks, shard, world, wrap
+
+STEP_LIMIT_ENV = "VLCOURSE_MAX_STEPS"  # a dry run: every training loop stops after this many steps
 
 
 @dataclass
@@ -52,6 +59,16 @@ class TrainConfig:
             raise ValueError("eval_every must be >= 0 (0 disables evaluation)")
 
 
+def limited(cfg: TrainConfig) -> TrainConfig:
+    """``cfg`` with at most ``$VLCOURSE_MAX_STEPS`` steps (a dry run of a long recipe); unchanged without it."""
+    limit = os.environ.get(STEP_LIMIT_ENV)
+    if not limit or cfg.steps <= int(limit):
+        return cfg
+    steps = max(1, int(limit))
+    return dataclasses.replace(cfg, steps=steps, warmup_steps=min(cfg.warmup_steps, steps),
+                               eval_every=min(cfg.eval_every, steps) if cfg.eval_every else 0)
+
+
 def learning_rate(step: int, cfg: TrainConfig) -> float:
     """Linear warm-up to ``cfg.lr`` then cosine decay to ``cfg.min_lr`` (SGDR, Loshchilov & Hutter 2017)."""
     if step < cfg.warmup_steps:
@@ -84,31 +101,36 @@ def train(
 ) -> History:
     """Train ``model`` for ``cfg.steps`` steps on ``batches`` and return the :class:`History`.
 
+    Under torchrun, each rank trains a DDP copy of ``model`` on its share of every batch (``batches``
+    yields the global batch on every rank) and the history holds the global batch's loss.
+
     Args:
         model: the module to train (put in train mode; evaluation calls are wrapped in ``no_grad``).
         batches: an iterator yielding one batch per step (it must not run out before ``cfg.steps``).
-        loss_fn: ``loss_fn(model, batch)`` returning a scalar loss tensor.
+        loss_fn: ``loss_fn(model, batch)`` returning a scalar loss tensor (a mean over the batch).
         cfg: the schedule and loop settings.
         evaluate: called every ``cfg.eval_every`` steps and after the last; returns metrics.
         optimizer: defaults to AdamW over ``model.parameters()`` with ``cfg.weight_decay``.
         desc: label of the progress bar.
     """
+    cfg = limited(cfg)
     if optimizer is None:
         optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    trained = wrap(model)  # DDP under torchrun, else the model itself
     history = History()
-    bar = tqdm(range(cfg.steps), desc=desc, disable=not cfg.progress, leave=False)
+    bar = tqdm(range(cfg.steps), desc=desc, disable=not cfg.progress or not world().is_main, leave=False)
     for step in bar:
         lr = learning_rate(step, cfg)
         for group in optimizer.param_groups:
             group["lr"] = lr
         model.train()
-        loss = loss_fn(model, next(batches))
+        loss = loss_fn(trained, shard(next(batches)))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if cfg.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         optimizer.step()
-        history.loss.append(loss.item())
+        history.loss.append(mean_over_ranks(loss.item()))
         history.lr.append(lr)
         bar.set_postfix(loss=f"{history.loss[-1]:.4f}")
         last = step == cfg.steps - 1

@@ -33,7 +33,8 @@ from vlcourse.clip.model import (
     zero_shot_accuracy,
 )
 from vlcourse.data.shapes import SHAPES_BACKGROUND, ShapesConfig, generate_shapes
-from vlcourse.training import TrainConfig, learning_rate
+from vlcourse.distributed import dry_run_size, gather, mean_over_ranks, shard, with_device, world, wrap
+from vlcourse.training import TrainConfig, learning_rate, limited
 
 __all__ = [
     "CLIP_SHAPES", "MAX_LOGIT_SCALE", "TINY_MODEL", "CLIPPreset", "PRESETS", "TrainedCLIP", "reference_loss",
@@ -158,12 +159,13 @@ PRESETS: dict[str, CLIPPreset] = {
     ),
     "gpu": CLIPPreset(
         model="vlc-clip-gpu",
-        train=TrainConfig(steps=10_000, lr=1e-3, min_lr=1e-5, warmup_steps=500, weight_decay=0.1, eval_every=1000),
-        batch_size=1024,
-        num_train=200_000,
+        train=TrainConfig(steps=1500, lr=1e-3, min_lr=1e-5, warmup_steps=100, weight_decay=0.1, eval_every=500),
+        batch_size=512,
+        num_train=50_000,
         silhouettes=0.3,
         device="cuda",
-        description="ViT 6 x 256 (patch 4) and text transformer 6 x 256, 10k steps of 1024 pairs",
+        description="ViT 6 x 256 (patch 4) and text transformer 6 x 256, 1500 steps of 512 pairs: a GPU day's "
+                    "share (vlcourse.gpu_day)",
     ),
 }
 
@@ -185,6 +187,18 @@ def make_optimizer(model: nn.Module, lr: float, weight_decay: float, fused: bool
                              lr=lr, betas=(0.9, 0.98), eps=1e-6, fused=fused)
 
 
+class Towers(nn.Module):
+    """Both encoders of a CLIP in one forward pass, ``(images, tokens) -> (image features, text features)``:
+    what DDP wraps (it synchronises gradients of what runs through ``forward`` only)."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, images: torch.Tensor, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.model.encode_image(images), self.model.encode_text(tokens)  # (B, D), (B, D)
+
+
 def train_clip(
     model: nn.Module, tokenizer, images: torch.Tensor, captions: list[str], cfg: TrainConfig, batch_size: int,
     loss_fn: LossFn | None = None, evaluate: Callable[[], dict] | None = None, seed: int = 0, desc: str = "clip",
@@ -201,19 +215,21 @@ def train_clip(
         ``{"loss": [...], "logit_scale": [...], "evals": [...]}`` per step / evaluation.
     """
     loss_fn = loss_fn or reference_loss()
+    cfg = limited(cfg)
     device = next(model.parameters()).device
     optimizer = make_optimizer(model, cfg.lr, cfg.weight_decay, fused_optimizer)
     generator = torch.Generator().manual_seed(seed)
     tokens = tokenizer(list(captions))  # (N, context_length), once
+    towers = wrap(Towers(model))  # under torchrun: DDP over this rank's share of each global batch
     history = {"loss": [], "logit_scale": [], "evals": []}
-    bar = tqdm(range(cfg.steps), desc=desc, disable=not cfg.progress, leave=False)
+    bar = tqdm(range(cfg.steps), desc=desc, disable=not cfg.progress or not world().is_main, leave=False)
     for step in bar:
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, cfg)
         model.train()
-        idx = torch.randint(len(images), (batch_size,), generator=generator)  # (B,)
-        x = prepare_images(model, images[idx].to(device))  # (B, 3, S, S)
-        loss = loss_fn(model.encode_image(x), model.encode_text(tokens[idx].to(device)), model.logit_scale)
+        idx = shard(torch.randint(len(images), (batch_size,), generator=generator))  # (B,) global, then this rank's
+        image_features, text_features = towers(prepare_images(model, images[idx].to(device)), tokens[idx].to(device))
+        loss = loss_fn(gather(image_features), gather(text_features), model.logit_scale)  # the global batch's loss
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if cfg.grad_clip is not None:
@@ -221,7 +237,7 @@ def train_clip(
         optimizer.step()
         with torch.no_grad():
             model.logit_scale.clamp_(0, MAX_LOGIT_SCALE)
-        history["loss"].append(loss.item())
+        history["loss"].append(mean_over_ranks(loss.item()))
         history["logit_scale"].append(model.logit_scale.item())
         bar.set_postfix(loss=f"{history['loss'][-1]:.3f}")
         if evaluate is not None and cfg.eval_every and ((step + 1) % cfg.eval_every == 0 or step == cfg.steps - 1):
@@ -307,7 +323,7 @@ class TrainedCLIP:
 
 def train_preset(preset: str | CLIPPreset = "tiny", loss_fn: LossFn | None = None) -> TrainedCLIP:
     """Train a preset from scratch (seeded)."""
-    preset = PRESETS[preset] if isinstance(preset, str) else preset
+    preset = with_device(PRESETS[preset] if isinstance(preset, str) else preset)
     if preset.device.startswith("cuda") and not torch.cuda.is_available():
         raise RuntimeError("this preset needs a GPU; use the 'tiny' preset on a CPU")
     torch.manual_seed(preset.seed)
@@ -317,7 +333,7 @@ def train_preset(preset: str | CLIPPreset = "tiny", loss_fn: LossFn | None = Non
         images, captions = silhouette_pairs(images, captions, preset.silhouettes, preset.seed, preset.shapes.colors)
     start = time.perf_counter()
     history = train_clip(model, tokenizer, images, captions, preset.train, preset.batch_size, loss_fn=loss_fn,
-                         evaluate=lambda: _report(evaluate_clip(model, tokenizer, 300)), seed=preset.seed, desc=preset.model)
+                         evaluate=lambda: _report(evaluate_clip(model, tokenizer, dry_run_size(300))), seed=preset.seed, desc=preset.model)
     return TrainedCLIP(model.eval(), tokenizer, history, time.perf_counter() - start, preset)
 
 
@@ -333,7 +349,7 @@ def checkpoint_name(preset: str) -> str:
 def save_reference(result: TrainedCLIP, preset_name: str, folder=None) -> CheckpointEntry:
     """Write ``clip_shapes_<preset>.safetensors`` and its manifest entry (see vlcourse.checkpoints)."""
     model = result.model.cpu()
-    metrics = {**evaluate_clip(model, result.tokenizer, 500),
+    metrics = {**evaluate_clip(model, result.tokenizer, dry_run_size(500)),
                "train_loss": round(sum(result.history["loss"][-20:]) / 20, 4),
                "logit_scale": round(model.logit_scale.item(), 4),
                "train_seconds": round(result.seconds, 1), "torch_threads": torch.get_num_threads(),

@@ -19,11 +19,11 @@ from dataclasses import asdict, dataclass, field
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
-from vlcourse.checkpoints import CheckpointEntry, load_checkpoint, save_checkpoint, reference_training_main
+from vlcourse.checkpoints import CheckpointEntry, holding, load_checkpoint, save_checkpoint, reference_training_main
 from vlcourse.clip.model import encode_images, encode_texts
 from vlcourse.clip.train import CLIP_SHAPES
+from vlcourse.clip.train import checkpoint_name as clip_checkpoint_name
 from vlcourse.clip.train import load_reference as load_clip
 from vlcourse.clipcap.config import MapperConfig
 from vlcourse.clipcap.lm import GPTCaptionLM
@@ -31,7 +31,8 @@ from vlcourse.clipcap.metrics import attribute_accuracy, caption_scores
 from vlcourse.clipcap.text import CaptionTokenizer
 from vlcourse.data.shapes import ShapesConfig, generate_shapes
 from vlcourse.gpt import GPT, GPTConfig
-from vlcourse.training import TrainConfig, learning_rate
+from vlcourse.distributed import dry_run_size, with_device
+from vlcourse.training import TrainConfig, train
 
 __all__ = [
     "CAPTION_LENGTH", "MAPPER_KINDS", "CaptionData", "ClipCapPreset", "PRESETS", "caption_data", "caption_gpt_config", "caption_stream", "scene_stream", "stream_windows", "train_caption_gpt",
@@ -113,12 +114,12 @@ PRESETS: dict[str, ClipCapPreset] = {
     ),
     "gpu": ClipCapPreset(
         gpt=GPTConfig(vocab_size=64, block_size=32, n_layer=6, n_head=8, n_embd=256),
-        gpt_train=TrainConfig(steps=5000, lr=1e-3, min_lr=1e-5, warmup_steps=200, weight_decay=0.1, progress=True),
+        gpt_train=TrainConfig(steps=2000, lr=1e-3, min_lr=1e-5, warmup_steps=200, weight_decay=0.1, progress=True),
         gpt_batch_size=256,
         mapper=MapperConfig(prefix_length=10, clip_length=10, num_layers=4, num_heads=8),
-        mapper_train=TrainConfig(steps=5000, lr=1e-3, min_lr=1e-5, warmup_steps=200, progress=True),
+        mapper_train=TrainConfig(steps=1500, lr=1e-3, min_lr=1e-5, warmup_steps=100, progress=True),
         mapper_batch_size=256,
-        num_train=100_000,
+        num_train=20_000,
         clip="gpu",
         device="cuda",
         description="caption GPT 6 x 256, mappers to a 10-token prefix, on the gpu CLIP",
@@ -204,7 +205,8 @@ def stream_windows(stream: torch.Tensor, idx: torch.Tensor, length: int) -> torc
 
 
 def train_caption_gpt(gpt: GPT, stream: torch.Tensor, cfg: TrainConfig, batch_size: int, seed: int = 0) -> list[float]:
-    """Train the course's GPT as a language model of captions on random windows of a :func:`caption_stream`.
+    """Train the course's GPT as a language model of captions on random windows of a :func:`caption_stream`
+    (with :func:`vlcourse.training.train`, so also under torchrun).
 
     Returns:
         The training loss per step.
@@ -212,18 +214,13 @@ def train_caption_gpt(gpt: GPT, stream: torch.Tensor, cfg: TrainConfig, batch_si
     optimizer = torch.optim.AdamW(gpt.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
     generator = torch.Generator().manual_seed(seed)
     T = gpt.config.block_size
-    losses = []
-    for step in tqdm(range(cfg.steps), desc="caption gpt", disable=not cfg.progress, leave=False):
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(step, cfg)
-        gpt.train()
-        batch = stream_windows(stream, torch.randint(len(stream) - T - 1, (batch_size,), generator=generator), T + 1)
-        _, loss = gpt(batch[:, :-1], batch[:, 1:])  # (B, T) inputs, next tokens as targets
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    return losses
+
+    def windows():
+        while True:
+            yield stream_windows(stream, torch.randint(len(stream) - T - 1, (batch_size,), generator=generator), T + 1)
+
+    next_token_loss = lambda m, batch: m(batch[:, :-1], batch[:, 1:])[1]  # noqa: E731  (B, T) inputs, next tokens as targets
+    return train(gpt, windows(), next_token_loss, cfg, optimizer=optimizer, desc="caption gpt").loss
 
 
 def clipcap_step(model: nn.Module, clip_embed: torch.Tensor, tokens: torch.Tensor, mask: torch.Tensor, lr: float = 1e-2) -> float:
@@ -242,21 +239,21 @@ def clipcap_step(model: nn.Module, clip_embed: torch.Tensor, tokens: torch.Tenso
 
 
 def train_mapper(model: nn.Module, data: CaptionData, cfg: TrainConfig, batch_size: int, seed: int = 0, desc: str = "mapper") -> list[float]:
-    """Train a ClipCap model (its trainable parameters: the mapper) on ``data``; the loss per step."""
+    """Train a ClipCap model (its trainable parameters: the mapper) on ``data``; the loss per step.
+
+    Under torchrun each rank's loss is the mean over its own share's caption tokens, so the step is
+    the global batch's exactly when every share has as many tokens (see :mod:`vlcourse.distributed`).
+    """
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     generator = torch.Generator().manual_seed(seed)
-    losses = []
-    for step in tqdm(range(cfg.steps), desc=desc, disable=not cfg.progress, leave=False):
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(step, cfg)
-        model.train()
-        idx = torch.randint(len(data.tokens), (batch_size,), generator=generator)  # (B,)
-        _, loss = model(data.features[idx], data.tokens[idx], data.mask[idx])
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
+
+    def batches():
+        while True:
+            idx = torch.randint(len(data.tokens), (batch_size,), generator=generator)  # (B,)
+            yield data.features[idx], data.tokens[idx], data.mask[idx]
+
+    losses = train(model, batches(), lambda m, batch: m(*batch)[1], cfg, optimizer=optimizer, desc=desc).loss
     model.eval()
     return losses
 
@@ -334,13 +331,13 @@ def train_reference(preset: str = "tiny", folder=None, mappers_only: bool = Fals
     ``mappers_only``: keep the saved caption GPT of the preset and train (and save) only the mappers,
     e.g. after the CLIP checkpoint changed (the GPT never sees CLIP).
     """
-    p = PRESETS[preset]
+    p = with_device(PRESETS[preset])
     if p.device.startswith("cuda") and not torch.cuda.is_available():
         raise RuntimeError("this preset needs a GPU; use the 'tiny' preset on a CPU")
-    clip_model, clip_tokenizer, _ = load_clip(p.clip)
+    clip_model, clip_tokenizer, _ = load_clip(p.clip, holding(clip_checkpoint_name(p.clip), folder))
     tokenizer = CaptionTokenizer()
     train = caption_data(clip_model, "train", p.num_train, p.shapes, tokenizer)
-    val = caption_data(clip_model, "val", 300, p.shapes, tokenizer)
+    val = caption_data(clip_model, "val", dry_run_size(300), p.shapes, tokenizer)
     if mappers_only:
         lm, _, _ = load_caption_gpt(preset, folder)
         return train_reference_mappers(preset, lm, train, val, folder, f"python -m vlcourse.clipcap --preset {preset} --mappers-only")
@@ -369,7 +366,7 @@ def train_reference(preset: str = "tiny", folder=None, mappers_only: bool = Fals
 def train_reference_mappers(preset: str, lm: GPTCaptionLM, train: CaptionData, val: CaptionData, folder=None,
                             command: str | None = None) -> CheckpointEntry:
     """Train and save both reference mappers of a preset around a (frozen) caption GPT."""
-    p = PRESETS[preset]
+    p = with_device(PRESETS[preset])
     tokenizer = CaptionTokenizer()
     command = command or f"python -m vlcourse.clipcap --preset {preset}"
     mapper_cfg = dataclasses.replace(p.mapper, clip_dim=train.features.shape[1], lm_dim=lm.embed_dim)

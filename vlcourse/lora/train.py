@@ -93,13 +93,13 @@ class AdaptResult:
 
 def adapt(
     model: nn.Module, train_ids: torch.Tensor, val_ids: torch.Tensor, cfg: TrainConfig, batch_size: int = 32,
-    *, eval_iters: int = 10, seed: int = 0, desc: str = "adapt",
+    *, eval_iters: int = 10, seed: int = 0, desc: str = "adapt", device: str = "cpu",
 ) -> History:
     """Train whatever of ``model`` is trainable on the new text (AdamW, warm-up + cosine, clipping).
 
     The optimiser gets the parameters with ``requires_grad`` only; a frozen base costs no optimiser state.
     """
-    return train_gpt(model, train_ids, val_ids, cfg, batch_size, eval_iters=eval_iters, seed=seed, desc=desc)
+    return train_gpt(model, train_ids, val_ids, cfg, batch_size, eval_iters=eval_iters, seed=seed, desc=desc, device=device)
 
 
 def run_adaptation(
@@ -107,7 +107,7 @@ def run_adaptation(
     cfg: TrainConfig | None = None, batch_size: int = 32, alpha: float | None = None,
     target_modules: Sequence[str] = GPT_ATTENTION, seed: int = 0, eval_iters: int = 10, keep_model: bool = False,
     inject_fn: Callable | None = None, count_fn: Callable | None = None, lora_cls: type[nn.Module] | None = None,
-    name: str | None = None,
+    name: str | None = None, device: str = "cpu",
 ) -> AdaptResult:
     """Adapt a copy of ``base``: LoRA at ``rank`` (``alpha`` default ``2 * rank``), or everything when ``rank`` is None.
 
@@ -132,9 +132,9 @@ def run_adaptation(
         name = name or f"LoRA r={rank}"
     trainable, total = count_fn(model)
     start = time.perf_counter()
-    history = adapt(model, train_ids, val_ids, cfg, batch_size, eval_iters=eval_iters, seed=seed, desc=name)
+    history = adapt(model, train_ids, val_ids, cfg, batch_size, eval_iters=eval_iters, seed=seed, desc=name, device=device)
     seconds = time.perf_counter() - start
-    val = estimate_loss(model, val_ids, model.config.block_size, batch_size, eval_iters, seed=2)
+    val = estimate_loss(model, val_ids, model.config.block_size, batch_size, eval_iters, seed=2, device=device)
     return AdaptResult(name, rank, seed, int(trainable), int(total), val, seconds, history,
                        model.eval() if keep_model else None)
 
@@ -217,7 +217,7 @@ def captions_data(tokenizer: CharTokenizer, num_samples: int = 4000, train_fract
 
 # --- the reference adapter (what a correct submission of 05 hands in) ------------------------------
 
-REFERENCE_ADAPTER = "lora_python_docs_tiny"
+REFERENCE_ADAPTER = "lora_python_docs_tiny"  # the tiny preset's adapter (train_reference_adapter names each preset's)
 REFERENCE_CONFIG = LoRAConfig(r=4, alpha=8.0, target_modules=GPT_ATTENTION)
 
 
@@ -226,38 +226,55 @@ def reference_train_config(steps: int = 300) -> TrainConfig:
     return dataclasses.replace(LORA_TRAIN, steps=steps, warmup_steps=min(20, steps), eval_every=max(1, steps // 6))
 
 
-def train_reference_adapter(folder=None, steps: int = 300):
-    """Adapt the tiny Shakespeare GPT to the Python reference with :data:`REFERENCE_CONFIG` and save
-    the adapter as the reference checkpoint ``lora_python_docs_tiny`` (see vlcourse.checkpoints)."""
-    from vlcourse.checkpoints import save_checkpoint
-    from vlcourse.gpt.train import load_reference
+def train_reference_adapter(folder=None, steps: int = 300, preset: str = "tiny"):
+    """Adapt the Shakespeare GPT of ``preset`` (``tiny``: the shipped one) to the Python reference with
+    :data:`REFERENCE_CONFIG` and save the adapter as ``lora_python_docs_<preset>`` (see vlcourse.checkpoints).
+    The ``gpu`` preset adapts the gpu GPT (from ``folder`` where it was trained there) on CUDA."""
+    from vlcourse.checkpoints import holding, save_checkpoint
+    from vlcourse.distributed import with_device
+    from vlcourse.gpt.train import checkpoint_name, load_reference
 
-    base, tokenizer, entry = load_reference("tiny")
+    run = with_device(PRESETS[preset])
+    base, tokenizer, entry = load_reference(preset, holding(checkpoint_name(preset), folder))
+    base = base.to(run.device)
     train_ids, val_ids, _ = adaptation_data(tokenizer)
-    base_loss = estimate_loss(base, val_ids, base.config.block_size, 32, 20, seed=2)
-    result = run_adaptation(base, train_ids, val_ids, REFERENCE_CONFIG.r, cfg=reference_train_config(steps),
+    block, batch = base.config.block_size, run.batch_size
+    base_loss = estimate_loss(base, val_ids, block, batch, 20, seed=2, device=run.device)
+    result = run_adaptation(base, train_ids, val_ids, REFERENCE_CONFIG.r, cfg=reference_train_config(run.steps),
                             alpha=REFERENCE_CONFIG.alpha, target_modules=REFERENCE_CONFIG.target_modules,
-                            seed=0, keep_model=True)
+                            seed=0, keep_model=True, batch_size=batch, device=run.device)
     from vlcourse.lora.adapter import adapter_state_dict
 
     state = adapter_state_dict(result.model)
-    metrics = {"val_loss": round(estimate_loss(result.model, val_ids, base.config.block_size, 32, 20, seed=2), 4),
-               "base_val_loss": round(base_loss, 4), "steps": steps, "train_seconds": round(result.seconds, 1),
+    metrics = {"val_loss": round(estimate_loss(result.model, val_ids, block, batch, 20, seed=2, device=run.device), 4),
+               "base_val_loss": round(base_loss, 4), "steps": run.steps, "train_seconds": round(result.seconds, 1),
                "trainable": result.trainable, "torch_threads": torch.get_num_threads()}
-    config = {"lora": REFERENCE_CONFIG.to_dict(), "base": entry.name, "train": dataclasses.asdict(reference_train_config(steps)),
-              "batch_size": 32, "seed": 0, "corpus": "python-docs in the base model's characters"}
-    return save_checkpoint(REFERENCE_ADAPTER, state, preset="tiny", config=config,
-                           command="python -m vlcourse.lora", metrics=metrics, folder=folder)
+    config = {"lora": REFERENCE_CONFIG.to_dict(), "base": entry.name, "train": dataclasses.asdict(reference_train_config(run.steps)),
+              "batch_size": batch, "seed": 0, "device": run.device, "corpus": "python-docs in the base model's characters"}
+    return save_checkpoint(f"lora_python_docs_{preset}", state, preset=preset, config=config,
+                           command=f"python -m vlcourse.lora --preset {preset}", metrics=metrics, folder=folder)
 
 
-PRESETS = {"tiny": 300}  # steps of the reference adapter's run (2 CPU cores, about a minute)
+@dataclass(frozen=True)
+class AdapterRun:
+    """A preset of the reference adapter: its steps, batch and device (its base is the GPT of the same preset)."""
+
+    steps: int
+    batch_size: int = 32
+    device: str = "cpu"
+
+
+PRESETS = {
+    "tiny": AdapterRun(steps=300),  # 2 CPU cores, about a minute
+    "gpu": AdapterRun(steps=600, batch_size=64, device="cuda"),  # on the gpu GPT: seconds on one GPU
+}
 
 
 def train_reference(preset: str = "tiny", folder=None):
-    """``vlcourse train``'s entry point: :func:`train_reference_adapter` with a preset's steps."""
+    """``vlcourse train``'s entry point: :func:`train_reference_adapter` for a preset."""
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r} for lora; choose one of {sorted(PRESETS)}")
-    return train_reference_adapter(folder, steps=PRESETS[preset])
+    return train_reference_adapter(folder, steps=PRESETS[preset].steps, preset=preset)
 
 
 def load_reference_adapter(model: nn.Module, folder=None) -> LoRAConfig:
@@ -299,13 +316,8 @@ def export_untrained_adapter(path, folder=None):
 
 
 def main(argv: list[str] | None = None) -> None:
-    import argparse
+    """``python -m vlcourse.lora --preset tiny|gpu`` (``--steps``, ``--out``, ``--threads``; also under torchrun)."""
+    from vlcourse.checkpoints import reference_training_main
 
-    parser = argparse.ArgumentParser(description="Train the reference LoRA adapter (tiny GPT -> Python reference).")
-    parser.add_argument("--steps", type=int, default=300)
-    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
-    args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    entry = train_reference_adapter(steps=args.steps)
-    print(f"wrote {entry.file}: {entry.metrics}")
+    reference_training_main("Train the reference LoRA adapter (the preset's GPT -> the Python reference).", PRESETS,
+                            train_reference, argv)

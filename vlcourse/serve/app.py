@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from vlcourse.serve.access import KeyAccess
 from vlcourse.serve.config import ServeConfig
 from vlcourse.serve.engine import Engine, Failed, Finished, SamplingParams, Sequence, TokenEvent
 from vlcourse.serve.models import ServedModel
@@ -182,6 +183,8 @@ def sse(payload: dict | str) -> str:
 def create_app(engines: dict[str, Engine], config: ServeConfig) -> FastAPI:
     """The FastAPI app serving ``engines`` (model id -> engine)."""
     app = FastAPI(title="vlcourse local OpenAI-compatible endpoint")
+    if config.api_keys:  # a shared endpoint: keys and a rate per key (vlcourse.serve.access)
+        app.add_middleware(KeyAccess, keys=dict(config.api_keys), rate=config.rate_limit, burst=config.burst)
     created = int(time.time())
 
     @app.exception_handler(APIError)

@@ -22,6 +22,11 @@ class ServeConfig:
         default_max_tokens: new tokens when a request does not say (OpenAI's completions default is 16).
         threads: torch CPU threads of the serving process (None keeps torch's choice).
         log_level: uvicorn's log level.
+        api_keys: key -> who (a name, may be empty); when given, every ``/v1/`` request needs one of them
+            as a bearer token (see :mod:`vlcourse.serve.access`). Required unless the endpoint only
+            listens on loopback or a Unix socket.
+        rate_limit: requests per second each key may send (``None``: no limit); beyond it, 429.
+        burst: requests a key may send at once before the rate applies.
     """
 
     models: tuple[str, ...] = DEFAULT_MODELS
@@ -34,6 +39,9 @@ class ServeConfig:
     default_max_tokens: int = 16
     threads: int | None = None
     log_level: str = "warning"
+    api_keys: dict[str, str] = field(default_factory=dict)
+    rate_limit: float | None = None
+    burst: int = 20
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -45,3 +53,14 @@ class ServeConfig:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if not 0 <= self.port < 65536:
             raise ValueError(f"port must be in [0, 65535], got {self.port}")
+        if self.rate_limit is not None and not self.rate_limit > 0:
+            raise ValueError(f"rate_limit must be a positive number of requests per second, got {self.rate_limit!r}")
+        if not isinstance(self.burst, int) or self.burst < 1:
+            raise ValueError(f"burst must be a positive integer, got {self.burst!r}")
+        if self.rate_limit is not None and not self.api_keys:
+            raise ValueError("rate_limit is per key: give the keys too (--api-key KEY or --api-keys FILE)")
+        from vlcourse.serve.access import is_loopback
+
+        if not self.uds and not is_loopback(self.host) and not self.api_keys:
+            raise ValueError(f"refusing to serve on {self.host}, which other machines can reach, without API keys: "
+                             "give --api-key KEY or --api-keys FILE (one key per student or TA)")

@@ -143,14 +143,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-batch", type=int, default=defaults.max_batch, help="sequences decoded together")
     parser.add_argument("--threads", type=int, help="torch CPU threads")
     parser.add_argument("--log-level", default=defaults.log_level)
+    parser.add_argument("--api-key", action="append", dest="api_key_list", metavar="KEY",
+                        help="a key clients must send as 'Authorization: Bearer KEY' (repeatable; "
+                             "required when --host is not loopback)")
+    parser.add_argument("--api-keys", metavar="FILE", help="keys, one per line: KEY [name] (one per student or TA)")
+    parser.add_argument("--rate-limit", type=float, metavar="R",
+                        help="requests per second each key may send; beyond it, 429 with Retry-After "
+                             f"(default with keys: {DEFAULT_RATE_LIMIT:g})")
+    parser.add_argument("--burst", type=int, default=defaults.burst, help="requests a key may send at once")
+
+
+DEFAULT_RATE_LIMIT = 20.0  # requests per second per key on a shared endpoint: a notebook's loop is well under it
+
+
+def keys_from_args(args: argparse.Namespace) -> dict[str, str]:
+    from vlcourse.serve.access import read_key_file
+
+    keys = {key: "" for key in getattr(args, "api_key_list", None) or []}
+    if getattr(args, "api_keys", None):
+        keys |= read_key_file(args.api_keys)
+    return keys
 
 
 def config_from_args(args: argparse.Namespace) -> ServeConfig:
+    """The config the options describe; a ValueError says what to change (the CLI prints it as one line)."""
     from vlcourse.serve.models import available_models
 
     models = tuple(args.models) if args.models else tuple(m for m in ServeConfig().models if m in available_models())
+    keys = keys_from_args(args)
+    rate = getattr(args, "rate_limit", None)
     return ServeConfig(models=models, host=args.host, port=args.port, uds=args.uds, max_batch=args.max_batch,
-                       threads=args.threads, log_level=args.log_level)
+                       threads=args.threads, log_level=args.log_level, api_keys=keys,
+                       rate_limit=rate if rate is not None else (DEFAULT_RATE_LIMIT if keys else None),
+                       burst=getattr(args, "burst", ServeConfig().burst))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from vlcourse.distributed import gather, with_device
 from vlcourse.checkpoints import CheckpointEntry, load_checkpoint, read_manifest, save_checkpoint
 from vlcourse.data.augment import two_views
 from vlcourse.data.digits import load_digits_split
@@ -83,7 +84,7 @@ def train_simclr(
     def model_loss(model: SimCLRModel, views: tuple[Tensor, Tensor]) -> Tensor:
         _, z1 = model(views[0])
         _, z2 = model(views[1])
-        return loss_fn(z1, z2)
+        return loss_fn(gather(z1), gather(z2))  # under torchrun: every rank's projections, the global batch
 
     def evaluate() -> dict:
         train_feats = extract_features(model.encoder, train_images)
@@ -124,7 +125,7 @@ def train_reference(preset: str = "tiny", *, folder: Path | None = None, progres
     """
     if preset not in PRESETS:
         raise KeyError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
-    cfg = PRESETS[preset]
+    cfg = with_device(PRESETS[preset])
     start, start_cpu = time.perf_counter(), time.process_time()
     model, history = train_simclr(cfg, partial(losses.nt_xent_loss, temperature=cfg.temperature),
                                   spread_fn=losses.embedding_std, progress=progress)
@@ -181,3 +182,9 @@ def export_untrained_encoder(path: str | Path, preset: str = "tiny", seed: int =
     _, entry = load_checkpoint(reference_name(preset))
     torch.manual_seed(seed)
     return save_encoder(SimCLRModel(SimCLRConfig.from_dict(entry.config)).encoder, path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    from vlcourse.checkpoints import reference_training_main
+
+    reference_training_main("Train a reference SimCLR encoder on the digits.", PRESETS, train_reference, argv)
