@@ -248,10 +248,12 @@ def train_mapper(model: nn.Module, data: CaptionData, cfg: TrainConfig, batch_si
     optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     generator = torch.Generator().manual_seed(seed)
 
+    device = next(model.parameters()).device  # the data stays on the CPU; each batch goes to the model
+
     def batches():
         while True:
             idx = torch.randint(len(data.tokens), (batch_size,), generator=generator)  # (B,)
-            yield data.features[idx], data.tokens[idx], data.mask[idx]
+            yield data.features[idx].to(device), data.tokens[idx].to(device), data.mask[idx].to(device)
 
     losses = train(model, batches(), lambda m, batch: m(*batch)[1], cfg, optimizer=optimizer, desc=desc).loss
     model.eval()

@@ -85,9 +85,11 @@ def make_optimizer(model: nn.Module, lr: float, weight_decay: float, beta2: floa
 @torch.no_grad()
 def estimate_loss(
     model: nn.Module, data: torch.Tensor, block_size: int, batch_size: int, iters: int, seed: int = 0,
-    device: str | torch.device = "cpu",
+    device: str | torch.device | None = None,
 ) -> float:
-    """Mean loss over ``iters`` random batches of ``data``; the same batches for the same ``seed``."""
+    """Mean loss over ``iters`` random batches of ``data``; the same batches for the same ``seed``
+    (on ``device``, by default the model's)."""
+    device = device or next(model.parameters()).device
     was_training = model.training
     model.eval()
     gen = torch.Generator().manual_seed(seed)
@@ -109,7 +111,7 @@ def train_gpt(
     eval_iters: int = 20,
     beta2: float = 0.99,
     seed: int = 0,
-    device: str | torch.device = "cpu",
+    device: str | torch.device | None = None,
     desc: str = "gpt",
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
 ) -> History:
@@ -128,7 +130,7 @@ def train_gpt(
         eval_iters: batches per loss estimate.
         beta2: AdamW's beta2.
         seed: seed of the training batch sampler.
-        device: where batches go.
+        device: where batches go (default: the model's device).
         loss_fn: ``(logits (B, T, V), idx (B, T)) -> scalar``, e.g. your own ``lm_loss``, applied to
             the model's logits on each window (T - 1 predictions per window); None uses the model's
             own loss on the window and its shifted targets (T predictions).
@@ -137,6 +139,7 @@ def train_gpt(
         The :class:`~vlcourse.training.History` (per-step loss and lr, evaluations).
     """
     block_size = model.config.block_size
+    device = device or next(model.parameters()).device
     gen = torch.Generator().manual_seed(seed)
 
     def batches():

@@ -52,7 +52,7 @@ def save_adapter(model: nn.Module, path: str | os.PathLike, config: LoRAConfig, 
     """
     from safetensors.torch import save_file
 
-    state = {k: v.contiguous() for k, v in adapter_state_dict(model).items()}
+    state = {k: v.detach().cpu().contiguous() for k, v in adapter_state_dict(model).items()}
     save_file(state, str(path), metadata={"lora_config": json.dumps(config.to_dict()), "base": base})
     return os.path.getsize(path)
 

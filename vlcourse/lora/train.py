@@ -93,7 +93,7 @@ class AdaptResult:
 
 def adapt(
     model: nn.Module, train_ids: torch.Tensor, val_ids: torch.Tensor, cfg: TrainConfig, batch_size: int = 32,
-    *, eval_iters: int = 10, seed: int = 0, desc: str = "adapt", device: str = "cpu",
+    *, eval_iters: int = 10, seed: int = 0, desc: str = "adapt", device: str | None = None,
 ) -> History:
     """Train whatever of ``model`` is trainable on the new text (AdamW, warm-up + cosine, clipping).
 
@@ -107,7 +107,7 @@ def run_adaptation(
     cfg: TrainConfig | None = None, batch_size: int = 32, alpha: float | None = None,
     target_modules: Sequence[str] = GPT_ATTENTION, seed: int = 0, eval_iters: int = 10, keep_model: bool = False,
     inject_fn: Callable | None = None, count_fn: Callable | None = None, lora_cls: type[nn.Module] | None = None,
-    name: str | None = None, device: str = "cpu",
+    name: str | None = None, device: str | None = None,
 ) -> AdaptResult:
     """Adapt a copy of ``base``: LoRA at ``rank`` (``alpha`` default ``2 * rank``), or everything when ``rank`` is None.
 

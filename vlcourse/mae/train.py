@@ -270,7 +270,7 @@ def mean_image_loss(
 def train_mae(
     model: MAE, images: torch.Tensor, cfg: TrainConfig, batch_size: int, *, val_images: torch.Tensor | None = None,
     loss_fn: LossFn | None = None, patchify_fn: PatchifyFn | None = None, beta2: float = 0.95, seed: int = 0,
-    device: str | torch.device = "cpu", desc: str = "mae",
+    device: str | torch.device | None = None, desc: str = "mae",
 ) -> History:
     """Train ``model`` on random batches of ``images`` with :func:`vlcourse.training.train`.
 
@@ -290,7 +290,7 @@ def train_mae(
         patchify_fn: ``patchify`` for the targets (default the reference one).
         beta2: AdamW's beta2.
         seed: of the batches and masks.
-        device: where batches go.
+        device: where batches go (default: the model's device).
         desc: progress bar label.
 
     Returns:
@@ -299,6 +299,7 @@ def train_mae(
     loss_fn = loss_fn or reference_loss()
     patchify_fn = patchify_fn or reference_patchify()
     config = model.config
+    device = device or next(model.parameters()).device
     gen = torch.Generator().manual_seed(seed)
     mask_gen = torch.Generator(device=device).manual_seed(seed + 1)
 
