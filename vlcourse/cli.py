@@ -3,7 +3,7 @@
     vlcourse build [ASSIGNMENT ...] [--check]     student notebooks from solutions/ (nbgrader)
     vlcourse verify [ASSIGNMENT ...]              solution full marks, blank zero, mistakes lose points
     vlcourse grade ASSIGNMENT SUBMISSIONS --out OUT   grade a class: grades.csv, feedback/, summary
-    vlcourse demo [--out DIR]                     build, grade the sample class, print the gradebook
+    vlcourse demo [--out DIR]                     build, grade the sample class, print its scores and where the files are
     vlcourse train simclr|gpt|mae|clip|clipcap|lora|icl --preset tiny   train a reference checkpoint
     vlcourse new NN_topic [--title TITLE]         scaffold a new assignment (instructors)
     vlcourse serve [--port 8000 | --uds PATH]     local OpenAI-compatible endpoint (the course's small GPTs)
@@ -145,11 +145,17 @@ def cmd_grade(args) -> int:
 
         export_to_gradebook(assignment.name, assignment.notebook, result.max_scores, result.results, args.gradebook)
         print(f"exported to nbgrader's gradebook {args.gradebook}")
-    out = Path(args.out)
-    print(f"\nwrote {out / 'grades.csv'}, {out / 'feedback'}/ (a page per student) and {out / 'report.html'} (the class report)")
-    if result.lms_file:
-        print(f"wrote {result.lms_file}: import it into the LMS the submissions came from")
+    print(written_files(Path(args.out), result.lms_file))
     return 0
+
+
+def written_files(out: Path, lms_file: Path | None = None) -> str:
+    """Where a graded class's files are: the lines printed after its summary."""
+    lines = [f"\nwrote {out / 'grades.csv'}, {out / 'feedback'}/ (a page per student), {out / 'report.html'} "
+             f"(the class report) and {out / 'results'}/ (every detail, for TAs)"]
+    if lms_file:
+        lines.append(f"wrote {lms_file}: import it into the LMS the submissions came from")
+    return "\n".join(lines)
 
 
 def cmd_demo(args) -> int:
@@ -168,8 +174,7 @@ def cmd_demo(args) -> int:
         print(f"\n== grading the sample class of {name} ({submissions})")
         result = grade_class(assignment, submissions, out / name, force=True)
         print(result.summary())
-        print(f"\ngradebook: {out / name / 'grades.csv'}\n{(out / name / 'grades.csv').read_text()}")
-        print(f"feedback pages: {out / name / 'feedback'}/")
+        print(written_files(out / name, result.lms_file))
     return 0
 
 
@@ -250,7 +255,7 @@ def parser() -> argparse.ArgumentParser:
                    "(default: [due] penalty_per_day, else 0)")
     p.set_defaults(func=cmd_grade)
 
-    p = sub.add_parser("demo", parents=[common], help="build the assignments, grade the bundled sample class, print the gradebook")
+    p = sub.add_parser("demo", parents=[common], help="build the assignments, grade the bundled sample class, print the scores and where the files are")
     p.add_argument("assignments", nargs="*", help="default: all")
     p.add_argument("--out", default="demo_out", help="output folder (default: demo_out)")
     p.set_defaults(func=cmd_demo)
