@@ -7,6 +7,7 @@
     vlcourse train simclr|gpt|mae|clip|clipcap|lora|icl --preset tiny   train a reference checkpoint
     vlcourse new NN_topic [--title TITLE]         scaffold a new assignment (instructors)
     vlcourse serve [--port 8000 | --uds PATH]     local OpenAI-compatible endpoint (the course's small GPTs)
+    vlcourse jupyter-role [student|instructor]    nbgrader's tools off (student) or on (instructor) in this JupyterLab
 
 A mistake in the input (a missing folder, an unknown assignment, a bad option) is one line on
 stderr and exit status 2; ``vlcourse --debug ...`` shows the traceback. ``--course DIR`` points
@@ -201,6 +202,23 @@ def cmd_new(args) -> int:
     return 0
 
 
+def cmd_jupyter_role(args) -> int:
+    """Apply a role to this environment's JupyterLab, or say which one it has."""
+    from vlcourse.jupyter_role import apply_role, current_role, describe, environment_config_dir
+
+    if args.unless_set and not args.role:
+        raise UserError("--unless-set needs a role to apply, e.g. `vlcourse jupyter-role student --unless-set`")
+    config_dir = Path(args.config_dir) if args.config_dir else environment_config_dir()
+    role = current_role(config_dir)
+    if not args.role or (args.unless_set and role is not None):
+        print(describe(role, config_dir))
+        return 0
+    apply_role(args.role, config_dir)
+    print(describe(args.role, config_dir))
+    print("restart JupyterLab (and reload its page) to see the change")
+    return 0
+
+
 def cmd_serve(args) -> int:
     from vlcourse.serve.run import config_from_args, serve
 
@@ -269,6 +287,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("topic", choices=["simclr", "gpt", "mae", "clip", "clipcap", "lora", "icl"])
     p.add_argument("--preset", default="tiny", help="tiny (CPU, minutes) or gpu (full size)")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("jupyter-role", parents=[common],
+                       help="a student's JupyterLab (nbgrader's tools off) or an instructor's (on); no role: show the current one")
+    p.add_argument("role", nargs="?", choices=["student", "instructor"], help="the role to apply (default: show the current one)")
+    p.add_argument("--unless-set", action="store_true", help="apply the role only where none is set yet (what setup.sh does)")
+    p.add_argument("--config-dir", metavar="DIR",
+                   help="the Jupyter config folder to write (default: this environment's, <sys.prefix>/etc/jupyter)")
+    p.set_defaults(func=cmd_jupyter_role)
 
     from vlcourse.serve.run import add_arguments
 
