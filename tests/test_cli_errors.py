@@ -53,6 +53,10 @@ CASES = {
     "train unknown preset": (["train", "simclr", "--preset", "huge"], ["unknown preset 'huge'", "tiny"]),
     "train unknown topic": (["train", "resnet"], ["invalid choice", "simclr"]),
     "course folder missing": (["--course", "nowhere", "build"], ["course folder", "does not exist"]),
+    "jupyter role unknown": (["jupyter-role", "teacher"], ["invalid choice: 'teacher'", "vlcourse jupyter-role --help"]),
+    "jupyter role --unless-set alone": (["jupyter-role", "--unless-set"], ["--unless-set needs a role", "jupyter-role student"]),
+    "jupyter role config under a file": (["jupyter-role", "student", "--config-dir", "a_file/jupyter"],
+                                         ["cannot write Jupyter's settings", "--config-dir"]),
 }
 
 

@@ -141,6 +141,31 @@ def test_canvas_same_name_twice_keeps_both_students_and_links_are_not_followed(t
     assert not (intake.hand_ins["leemin_7"].folder / "secret.txt").exists()
 
 
+@pytest.mark.parametrize("marker", ["_LATE", "_late", "_Late", "_lAtE"])
+def test_canvas_late_marker_in_any_case(toy, tmp_path, marker):
+    """Every spelling of the marker is a late Canvas hand-in, never an ignored file."""
+    (tmp_path / "dl").mkdir()
+    (tmp_path / "dl" / f"bobbytables{marker}_102_5002_toy.ipynb").write_text(notebook_text(toy, "blank"))
+    (tmp_path / "dl" / "adalovelace_101_5001_toy.ipynb").write_text(notebook_text(toy, "correct"))
+    intake = read_submissions(tmp_path / "dl", "00_toy", tmp_path / "staging")
+    assert intake.layout == "canvas" and not intake.notes
+    assert sorted(intake.hand_ins) == ["adalovelace", "bobbytables"]
+    assert intake.hand_ins["bobbytables"].late_marker and not intake.hand_ins["adalovelace"].late_marker
+
+
+def test_late_in_a_student_name_or_file_name_is_not_the_marker(toy, tmp_path):
+    """Names that contain "late" (slater, late, Platon) and a file called late_toy.ipynb are on time."""
+    (tmp_path / "dl").mkdir()
+    for name in ("slater_301_6001_toy.ipynb", "late_302_6002_toy.ipynb", "Platon_303_6003_late_toy.ipynb",
+                 "latecomer_Late_304_6004_toy.ipynb"):
+        (tmp_path / "dl" / name).write_text(notebook_text(toy, "correct"))
+    intake = read_submissions(tmp_path / "dl", "00_toy", tmp_path / "staging")
+    assert not intake.notes
+    late = {student: hand_in.late_marker for student, hand_in in intake.hand_ins.items()}
+    assert late == {"slater": False, "late": False, "Platon": False, "latecomer": True}
+    assert [p.name for p in intake.hand_ins["Platon"].folder.iterdir()] == ["late_toy.ipynb"]
+
+
 # --- Moodle ----------------------------------------------------------------------------------------
 
 

@@ -1,12 +1,15 @@
 """The ``vlcourse`` command: a thin layer over the Python API (defaults live there).
 
     vlcourse build [ASSIGNMENT ...] [--check]     student notebooks from solutions/ (nbgrader)
-    vlcourse verify [ASSIGNMENT ...]              solution full marks, blank zero, mistakes lose points
+    vlcourse verify [ASSIGNMENT ...] [--mutants]  solution full marks, blank zero, mistakes lose points, mutants killed
     vlcourse grade ASSIGNMENT SUBMISSIONS --out OUT   grade a class: grades.csv, feedback/, summary
-    vlcourse demo [--out DIR]                     build, grade the sample class, print the gradebook
-    vlcourse train simclr|gpt|mae|clip|clipcap|lora|icl --preset tiny   train a reference checkpoint
+    vlcourse demo [--out DIR]                     build, grade the sample class, print its scores and where the files are
+    vlcourse train simclr|gpt|mae|clip|clipcap|lora|icl --preset tiny   train a reference checkpoint (also under torchrun)
+    vlcourse gpu-day [--dry-run] [--commit]       train every gpu preset in a row, compare with tiny
     vlcourse new NN_topic [--title TITLE]         scaffold a new assignment (instructors)
-    vlcourse serve [--port 8000 | --uds PATH]     local OpenAI-compatible endpoint (the course's small GPTs)
+    vlcourse serve [--port 8000 | --uds PATH]     local OpenAI-compatible endpoint (the course's small GPTs;
+                                                  --api-keys FILE --rate-limit R to share it with a class)
+    vlcourse jupyter-role [student|instructor]    nbgrader's tools off (student) or on (instructor) in this JupyterLab
 
 A mistake in the input (a missing folder, an unknown assignment, a bad option) is one line on
 stderr and exit status 2; ``vlcourse --debug ...`` shows the traceback. ``--course DIR`` points
@@ -145,11 +148,17 @@ def cmd_grade(args) -> int:
 
         export_to_gradebook(assignment.name, assignment.notebook, result.max_scores, result.results, args.gradebook)
         print(f"exported to nbgrader's gradebook {args.gradebook}")
-    out = Path(args.out)
-    print(f"\nwrote {out / 'grades.csv'}, {out / 'feedback'}/ (a page per student) and {out / 'report.html'} (the class report)")
-    if result.lms_file:
-        print(f"wrote {result.lms_file}: import it into the LMS the submissions came from")
+    print(written_files(Path(args.out), result.lms_file))
     return 0
+
+
+def written_files(out: Path, lms_file: Path | None = None) -> str:
+    """Where a graded class's files are: the lines printed after its summary."""
+    lines = [f"\nwrote {out / 'grades.csv'}, {out / 'feedback'}/ (a page per student), {out / 'report.html'} "
+             f"(the class report) and {out / 'results'}/ (every detail, for TAs)"]
+    if lms_file:
+        lines.append(f"wrote {lms_file}: import it into the LMS the submissions came from")
+    return "\n".join(lines)
 
 
 def cmd_demo(args) -> int:
@@ -168,8 +177,7 @@ def cmd_demo(args) -> int:
         print(f"\n== grading the sample class of {name} ({submissions})")
         result = grade_class(assignment, submissions, out / name, force=True)
         print(result.summary())
-        print(f"\ngradebook: {out / name / 'grades.csv'}\n{(out / name / 'grades.csv').read_text()}")
-        print(f"feedback pages: {out / name / 'feedback'}/")
+        print(written_files(out / name, result.lms_file))
     return 0
 
 
@@ -212,6 +220,23 @@ def cmd_new(args) -> int:
     for path in new_assignment(args.name, root, args.title):
         print(f"wrote {path.relative_to(root)}")
     print(NEXT_STEPS.format(name=args.name, topic=check_name(args.name)["topic"]))
+    return 0
+
+
+def cmd_jupyter_role(args) -> int:
+    """Apply a role to this environment's JupyterLab, or say which one it has."""
+    from vlcourse.jupyter_role import apply_role, current_role, describe, environment_config_dir
+
+    if args.unless_set and not args.role:
+        raise UserError("--unless-set needs a role to apply, e.g. `vlcourse jupyter-role student --unless-set`")
+    config_dir = Path(args.config_dir) if args.config_dir else environment_config_dir()
+    role = current_role(config_dir)
+    if not args.role or (args.unless_set and role is not None):
+        print(describe(role, config_dir))
+        return 0
+    apply_role(args.role, config_dir)
+    print(describe(args.role, config_dir))
+    print("restart JupyterLab (and reload its page) to see the change")
     return 0
 
 
@@ -273,7 +298,7 @@ def parser() -> argparse.ArgumentParser:
                    "(default: [due] penalty_per_day, else 0)")
     p.set_defaults(func=cmd_grade)
 
-    p = sub.add_parser("demo", parents=[common], help="build the assignments, grade the bundled sample class, print the gradebook")
+    p = sub.add_parser("demo", parents=[common], help="build the assignments, grade the bundled sample class, print the scores and where the files are")
     p.add_argument("assignments", nargs="*", help="default: all")
     p.add_argument("--out", default="demo_out", help="output folder (default: demo_out)")
     p.set_defaults(func=cmd_demo)
@@ -293,9 +318,17 @@ def parser() -> argparse.ArgumentParser:
                        "H100), compare each with its tiny checkpoint, optionally commit the better ones")
     p.add_argument("--out", default="gpu_day", help="staging folder for the checkpoints and report.md (default: gpu_day)")
     p.add_argument("--commit", action="store_true", help="copy the checkpoints that beat tiny into vlcourse/weights")
-    p.add_argument("--dry-run", action="store_true", help=f"every preset a few steps on the CPU (the test suite's check)")
+    p.add_argument("--dry-run", action="store_true", help="every preset a few steps on the CPU (the test suite's check)")
     p.add_argument("--only", metavar="TOPIC[,TOPIC...]", help="only these topics (simclr, gpt, mae, clip, clipcap, lora)")
     p.set_defaults(func=cmd_gpu_day)
+
+    p = sub.add_parser("jupyter-role", parents=[common],
+                       help="a student's JupyterLab (nbgrader's tools off) or an instructor's (on); no role: show the current one")
+    p.add_argument("role", nargs="?", choices=["student", "instructor"], help="the role to apply (default: show the current one)")
+    p.add_argument("--unless-set", action="store_true", help="apply the role only where none is set yet (what setup.sh does)")
+    p.add_argument("--config-dir", metavar="DIR",
+                   help="the Jupyter config folder to write (default: this environment's, <sys.prefix>/etc/jupyter)")
+    p.set_defaults(func=cmd_jupyter_role)
 
     from vlcourse.serve.run import add_arguments
 

@@ -7,7 +7,8 @@ resubmission copies (``simclr-1.ipynb``) are ranked, and zips inside a student's
 unpacked safely (:mod:`vlcourse.grading.unzip`).
 
 * **Canvas** names every file ``<name>[_LATE]_<user id>_<submission id>_<original file name>``
-  in one flat folder (``doejane_LATE_1234_5678_simclr.ipynb``).
+  in one flat folder (``doejane_LATE_1234_5678_simclr.ipynb``). The late marker is read in any case
+  (``_late_``, ``_Late_``): downloads renamed by hand or by another tool still count as Canvas files.
 * **Moodle** makes a folder per participant, ``<Full Name>_<participant id>_assignsubmission_file_``,
   or, with "download in folders" off, prefixes each file the same way.
 * Anything else goes to :func:`vlcourse.grading.submission.find_submissions` (a folder per
@@ -31,7 +32,8 @@ from vlcourse.grading.submission import find_submissions
 from vlcourse.grading.unzip import DOWNLOAD_ZIP, JUNK, content_root, safe_extract, unpack_student_zip
 from vlcourse.usererrors import UserError
 
-CANVAS_NAME = re.compile(r"^(?P<name>[^_/]+?)(?P<late>_LATE)?_(?P<user_id>\d+)_(?P<submission_id>\d+)_(?P<file>.+)$")
+# The name holds no underscore, so "late" inside a name (``slater``) is never taken for the marker.
+CANVAS_NAME = re.compile(r"^(?P<name>[^_/]+?)(?P<late>_(?i:late))?_(?P<user_id>\d+)_(?P<submission_id>\d+)_(?P<file>.+)$")
 MOODLE_NAME = re.compile(r"^(?P<name>.+?)_(?P<participant>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<file>.*)$")
 CANVAS_COPY = re.compile(r"^(?P<stem>.+?)-(?P<copy>\d+)(?P<ext>\.[^.]+)$")  # Canvas renames a resubmitted file
 
