@@ -3,7 +3,7 @@
 The GPT's loss curve with a global batch split over two ranks matches the one-process run with the
 same global batch within 1e-4 relative (float32 sums in another order: the runs agree to about 1e-7);
 ``python -m vlcourse.<topic>`` runs unchanged under torchrun, rank 0 alone writes the checkpoint,
-its manifest entry records the world size, and the checkpoint loads and scores like the
+its manifest entry's ``run`` records the world size, and the checkpoint loads and scores like the
 one-process one.
 """
 
@@ -73,7 +73,7 @@ def test_reference_training_runs_unchanged_under_torchrun(tmp_path):
     done = run(["-m", "vlcourse.gpt", "--preset", "tiny", "--steps", "4", "--threads", "1", "--out", "ddp"], True, tmp_path)
     assert done.stdout.count("wrote gpt_shakespeare_tiny.safetensors") == 1  # rank 0 alone reports and writes
     single, ddp = (read_manifest(tmp_path / d)["gpt_shakespeare_tiny"] for d in ("single", "ddp"))
-    assert (single.config["world_size"], ddp.config["world_size"]) == (1, 2)
+    assert (single.run["world_size"], ddp.run["world_size"]) == (1, 2)
     assert ddp.config["batch_size"] == single.config["batch_size"] == 32  # the global batch
     assert ddp.metrics["val_loss"] == pytest.approx(single.metrics["val_loss"], rel=1e-3)
     model, _, _ = load_reference("tiny", folder=tmp_path / "ddp")
@@ -89,5 +89,5 @@ def test_a_contrastive_topic_gathers_every_ranks_embeddings(tmp_path):
     done = run(["-m", "vlcourse.simclr", "--preset", "tiny", "--steps", "3", "--threads", "1", "--out", "ddp"], True,
                tmp_path)
     entry = read_manifest(tmp_path / "ddp")["simclr_digits_tiny"]
-    assert entry.config["world_size"] == 2 and "knn_acc" in json.dumps(entry.metrics)
+    assert entry.run["world_size"] == 2 and "knn_acc" in json.dumps(entry.metrics)
     assert done.stdout.count("wrote simclr_digits_tiny.safetensors") == 1

@@ -82,7 +82,7 @@ def test_config_derived_sizes_and_presets():
     for preset in PRESETS.values():
         MAEConfig(**preset.model.to_dict())  # re-validates
     assert PRESETS["tiny"].device == "cpu" and PRESETS["tiny"].dataset == "shapes"
-    assert PRESETS["gpu"].device == "cuda" and PRESETS["gpu"].dataset == "cifar10"
+    assert PRESETS["gpu"].device == "cuda" and PRESETS["gpu"].dataset == "shapes"  # the GPU day is offline
     assert PRESETS["gpu"].model.depth == 12 and PRESETS["gpu"].model.embed_dim == 192  # ViT-Tiny's encoder
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -34,6 +34,7 @@ class CheckpointEntry:
     config: dict
     command: str
     metrics: dict
+    run: dict = field(default_factory=dict)  # how it was trained: world_size (torchrun's processes)
 
 
 def sha256_of(path: Path) -> str:
@@ -55,7 +56,7 @@ def read_manifest(folder: Path | None = None) -> dict[str, CheckpointEntry]:
 
 def _write_manifest(entries: dict[str, CheckpointEntry], folder: Path) -> None:
     raw = {
-        name: {k: v for k, v in vars(entry).items() if k != "name"}
+        name: {k: v for k, v in vars(entry).items() if k != "name" and not (k == "run" and not v)}
         for name, entry in sorted(entries.items())
     }
     (folder / MANIFEST_NAME).write_text(json.dumps(raw, indent=2, sort_keys=True) + "\n")
@@ -73,13 +74,12 @@ def save_checkpoint(
 ) -> CheckpointEntry:
     """Write ``name.safetensors`` and its manifest entry into ``folder`` (default: the package's).
 
-    Under torchrun only rank 0 writes; the entry's config records the world size (its batch sizes are
-    the global batch). Every rank returns the entry once it is written.
+    Under torchrun only rank 0 writes; the entry's ``run`` records the world size (the config's batch
+    sizes are the global batch). Every rank returns the entry once it is written.
     """
     from vlcourse.distributed import barrier, world
 
     folder = folder or checkpoints_dir()
-    config = {**config, "world_size": world().size}
     if not world().is_main:
         barrier()
         return read_manifest(folder)[name]
@@ -89,7 +89,7 @@ def save_checkpoint(
     save_file(tensors, str(path))
     entry = CheckpointEntry(
         name=name, file=path.name, sha256=sha256_of(path), preset=preset,
-        config=config, command=command, metrics=metrics,
+        config=config, command=command, metrics=metrics, run={"world_size": world().size},
     )
     entries = read_manifest(folder)
     entries[name] = entry

@@ -16,8 +16,8 @@ same command in N processes. Each reads its rank from the environment torchrun s
 * batch norm becomes :class:`~torch.nn.SyncBatchNorm` on CUDA (statistics over the global batch);
   on the CPU, where SyncBatchNorm does not run, each rank normalises with its own share's statistics,
   as plain DDP does;
-* rank 0 alone evaluates the checkpoint it writes and records the world size and global batch in
-  its manifest entry (:func:`run_info`); the others wait at a barrier.
+* rank 0 alone writes the checkpoint; its manifest entry's ``run`` records the world size (the
+  config's batch sizes are the global batch); the others wait at a barrier.
 
 Randomness inside the model (dropout, MAE's masking) is drawn per rank, so such runs match a
 one-process run in distribution, not number for number.
@@ -163,9 +163,3 @@ def wrap(model: torch.nn.Module) -> torch.nn.Module:
 def barrier() -> None:
     if world().distributed:
         dist.barrier()
-
-
-def run_info(global_batch: int) -> dict:
-    """What a manifest entry records about the run: world size, global and per-rank batch."""
-    here = world()
-    return {"world_size": here.size, "global_batch": global_batch, "batch_per_process": global_batch // here.size}

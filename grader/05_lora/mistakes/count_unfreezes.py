@@ -2,7 +2,13 @@
 # why: counts the total by unfreezing every parameter and counting those that require gradients: the model is left trainable
 # feedback: count_parameters changes which parameters require gradients
 def count_parameters(model):
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    model.requires_grad_(True)
-    total = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    return trainable, total
+    n_trainable = 0
+    for weight in model.parameters():
+        if weight.requires_grad:
+            n_trainable += weight.numel()
+    model.requires_grad_(True)  # now every parameter counts
+    n_all = 0
+    for weight in model.parameters():
+        if weight.requires_grad:
+            n_all += weight.numel()
+    return n_trainable, n_all
