@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm.auto import tqdm
 
@@ -33,6 +34,9 @@ from vlcourse.grading.lms_export import write_lms_grades
 from vlcourse.grading.timing import TimeLimits
 from vlcourse.grading.variants import solution_submission
 from vlcourse.grading.zygote import warm_up_torch
+
+if TYPE_CHECKING:
+    from vlcourse.grading.cluster import ClusterConfig
 
 
 _servers: dict[str, ForkServer] = {}  # one warm fork server per assignment in each grading process
@@ -234,7 +238,8 @@ def default_workers(submissions: int, per_worker: int | None = None) -> int:
     return max(1, min(cores, submissions // (per_worker or SUBMISSIONS_PER_WORKER)))
 
 
-def grade_todo(assignment: Assignment, todo: dict[str, Path], tests, workers: int | None, cluster) -> Iterator[SubmissionResult]:
+def grade_todo(assignment: Assignment, todo: dict[str, Path], tests, workers: int | None,
+               cluster: ClusterConfig | str | None) -> Iterator[SubmissionResult]:
     """The submissions still to grade, graded here (``workers`` processes) or on a Dask ``cluster``."""
     if cluster is not None:
         from vlcourse.grading.cluster import grade_on_cluster  # dask: only when a cluster is asked for
@@ -251,7 +256,7 @@ def grade_class(
     progress: bool = True,
     workers: int | None = None,
     due: DuePolicy | None = None,
-    cluster=None,
+    cluster: ClusterConfig | str | None = None,
 ) -> ClassResult:
     """Grade every submission under ``submissions``; write ``grades.csv``, feedback, the class report and results.
 

@@ -27,6 +27,7 @@ import hashlib
 import logging
 import os
 import shutil
+import signal
 import socket
 import sys
 import tempfile
@@ -155,13 +156,22 @@ def require_visible(assignment: Assignment, folder: Path) -> None:
 
 
 def worker_scratch() -> Path:
-    """This worker's scratch folder, made on its first submission (which also sets one torch thread)."""
+    """This worker's scratch folder, made on its first submission (which also sets one torch thread).
+
+    It lies in the Dask worker's own local directory, so that what a killed worker leaves behind
+    is removed by Dask when the next worker starts on that machine.
+    """
     global _scratch
     if _scratch is None:
         import torch
+        from distributed import get_worker
 
         torch.set_num_threads(1)  # each worker grades one submission at a time; workers fill the cores
-        _scratch = Path(tempfile.mkdtemp(prefix="vlcourse-grading-"))
+        try:
+            base = get_worker().local_directory
+        except ValueError:  # not in a Dask worker (called directly)
+            base = None
+        _scratch = Path(tempfile.mkdtemp(prefix="vlcourse-grading-", dir=base))
     return _scratch
 
 
@@ -200,9 +210,21 @@ def release_worker() -> None:
 
 
 class GradingWorker(WorkerPlugin):
-    """Registered on every worker of the cluster: cleans up the worker's sandboxes when the worker closes."""
+    """Registered on every worker of the cluster: cleans up the worker's sandboxes when the worker closes.
+
+    With ``ignore_interrupts`` (the workers of a local cluster, which share the terminal of
+    ``vlcourse grade``), Ctrl-C is left to the grading process, which stops them, instead of each
+    worker printing a traceback, as local worker processes do. Workers started by hand keep it.
+    """
 
     idempotent = True  # a second run on the same cluster keeps the warm servers of the first
+
+    def __init__(self, ignore_interrupts: bool = False):
+        self.ignore_interrupts = ignore_interrupts
+
+    def setup(self, worker) -> None:
+        if self.ignore_interrupts and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def teardown(self, worker) -> None:
         release_worker()
@@ -253,7 +275,9 @@ def connect(config: ClusterConfig, submissions: int) -> Iterator[Client]:
                     "distributed.scheduler.worker-saturation": 1.0}
         with dask.config.set(settings), LocalCluster(
                 n_workers=config.local_workers(submissions), threads_per_worker=1, processes=True,
-                dashboard_address=None, silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+                dashboard_address=None, silence_logs=logging.ERROR,
+                # no dashboard; its scheduler's bare HTTP server (health, metrics) on any free loopback port, not 8787
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}) as cluster, Client(cluster) as client:
             yield client
         return
     with scheduler_client(config) as client:
@@ -299,7 +323,7 @@ def grade_on_cluster(assignment: Assignment, folders: dict[str, Path], tests: li
     config, focus = as_config(cluster), focus or {}
     max_scores, suite, run = cell_points(tests), suite_fingerprint(assignment), uuid.uuid4().hex[:8]
     with connect(config, len(folders)) as client:
-        client.register_plugin(GradingWorker(), name=PLUGIN_NAME)
+        client.register_plugin(GradingWorker(ignore_interrupts=config.local), name=PLUGIN_NAME)
         # retries=0: a task raises only for a broken machine or grader (see the module's docstring);
         # a lost worker is the scheduler's business (allowed-failures), not a retry.
         futures = {client.submit(task, assignment, student, folder, tests, suite, focus.get(student),
