@@ -270,9 +270,11 @@ def connect(config: ClusterConfig, submissions: int) -> Iterator[Client]:
         import dask
 
         # worker-saturation 1.0: a one-thread worker holds only the task it runs, so a worker that
-        # dies takes the blame for one submission, not for the next one queued behind it.
+        # dies takes the blame for one submission, not for the next one queued behind it. No
+        # profiler: it would sample the grading thread's deep stacks every 10 ms, on busy cores.
         settings = {"distributed.scheduler.allowed-failures": config.allowed_failures,
-                    "distributed.scheduler.worker-saturation": 1.0}
+                    "distributed.scheduler.worker-saturation": 1.0,
+                    "distributed.worker.profile.enabled": False}
         with dask.config.set(settings), LocalCluster(
                 n_workers=config.local_workers(submissions), threads_per_worker=1, processes=True,
                 dashboard_address=None, silence_logs=logging.ERROR,
