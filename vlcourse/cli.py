@@ -3,7 +3,6 @@
     vlcourse build [ASSIGNMENT ...] [--check]     student notebooks from solutions/ (nbgrader)
     vlcourse verify [ASSIGNMENT ...]              solution full marks, blank zero, mistakes lose points
     vlcourse grade ASSIGNMENT SUBMISSIONS --out OUT   grade a class: grades.csv, feedback/, summary
-                   [--cluster local:N | tcp://HOST:8786]  ... on a Dask cluster
     vlcourse demo [--out DIR]                     build, grade the sample class, print the gradebook
     vlcourse train simclr|gpt|mae|clip|clipcap|lora|icl --preset tiny   train a reference checkpoint
     vlcourse new NN_topic [--title TITLE]         scaffold a new assignment (instructors)
@@ -11,7 +10,8 @@
 
 A mistake in the input (a missing folder, an unknown assignment, a bad option) is one line on
 stderr and exit status 2; ``vlcourse --debug ...`` shows the traceback. ``--course DIR`` points
-every command at another course folder (as ``VLCOURSE_ROOT`` does).
+every command at another course folder (as ``VLCOURSE_ROOT`` does). ``vlcourse grade ...
+--cluster local:N | tcp://HOST:8786`` grades on Dask workers instead (vlcourse.grading.cluster).
 """
 
 from __future__ import annotations
