@@ -13,7 +13,8 @@
 
 A mistake in the input (a missing folder, an unknown assignment, a bad option) is one line on
 stderr and exit status 2; ``vlcourse --debug ...`` shows the traceback. ``--course DIR`` points
-every command at another course folder (as ``VLCOURSE_ROOT`` does).
+every command at another course folder (as ``VLCOURSE_ROOT`` does). ``vlcourse grade ...
+--cluster local:N | tcp://HOST:8786`` grades on Dask workers instead (vlcourse.grading.cluster).
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ import os
 import sys
 from pathlib import Path
 
-from vlcourse.usererrors import USER_ERROR_STATUS, UserError, positive_int, require_assignment, require_folder, \
-    require_gradebook, require_submissions, require_suite, require_writable_folder
+from vlcourse.usererrors import USER_ERROR_STATUS, UserError, positive_int, require_assignment, require_cluster, \
+    require_folder, require_gradebook, require_submissions, require_suite, require_writable_folder
 
 
 def cmd_build(args) -> int:
@@ -127,12 +128,13 @@ def cmd_grade(args) -> int:
         require_gradebook(args.gradebook)
     due = due_policy(assignment, args.deadline, args.late_penalty)
     require_suite(assignment)
+    cluster = require_cluster(args.cluster) if args.cluster else None
     from vlcourse.grading.classroom import grade_class  # torch: only once the inputs are known to be right
     from vlcourse.grading.forkserver import ServerError
     results = Path(args.out) / "results"
     try:
         result = grade_class(assignment, Path(args.submissions), Path(args.out), force=args.force, workers=args.workers,
-                             due=due)
+                             due=due, cluster=cluster)
     except KeyboardInterrupt:
         print(f"\ninterrupted: {count_saved(results)} graded submissions are saved in {results}; "
               "run the same command again to grade the rest", file=sys.stderr)
@@ -289,7 +291,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("submissions", help="folder with one sub-folder per student")
     p.add_argument("--out", required=True, help="where grades.csv, feedback/ and results/ go")
     p.add_argument("--force", action="store_true", help="regrade students already graded in --out")
-    p.add_argument("--workers", type=positive_int, default=None, help="parallel grading processes (default: one per CPU core, at most one per 30 submissions)")
+    parallel = p.add_mutually_exclusive_group()
+    parallel.add_argument("--workers", type=positive_int, default=None, help="parallel grading processes (default: one per CPU core, at most one per 30 submissions)")
+    parallel.add_argument("--cluster", metavar="ADDRESS",
+                          help="grade on Dask: local (a local cluster, one worker per core), local:N (N workers) or a "
+                               "running scheduler, e.g. tcp://host:8786 (the course, submissions and --out on a shared filesystem)")
     p.add_argument("--gradebook", metavar="DB_URL",
                    help="also write the scores into an nbgrader gradebook, e.g. sqlite:///course/gradebook.db")
     p.add_argument("--deadline", metavar="TIME", help="due date and time, e.g. 2026-03-01T23:59+01:00 "

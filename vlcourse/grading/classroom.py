@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm.auto import tqdm
 
@@ -33,6 +34,9 @@ from vlcourse.grading.lms_export import write_lms_grades
 from vlcourse.grading.timing import TimeLimits
 from vlcourse.grading.variants import solution_submission
 from vlcourse.grading.zygote import warm_up_torch
+
+if TYPE_CHECKING:
+    from vlcourse.grading.cluster import ClusterConfig
 
 
 _servers: dict[str, ForkServer] = {}  # one warm fork server per assignment in each grading process
@@ -62,6 +66,19 @@ def close_servers() -> None:
     while _servers:
         _servers.popitem()[1].close()
     _timings.clear()
+
+
+def forget_server(name: str) -> None:
+    """Close this process's fork server for assignment ``name`` and forget its time limits (the assignment changed)."""
+    server = _servers.pop(name, None)
+    if server is not None:
+        server.close()
+    _timings.pop(name, None)
+
+
+def server_starts(name: str) -> int:
+    """How many times this process's fork server for assignment ``name`` started its zygote (0: none yet)."""
+    return _servers[name].starts if name in _servers else 0
 
 
 def time_limits(assignment: Assignment, tests: list[GradedTest], server: ForkServer) -> TimeLimits:
@@ -221,6 +238,16 @@ def default_workers(submissions: int, per_worker: int | None = None) -> int:
     return max(1, min(cores, submissions // (per_worker or SUBMISSIONS_PER_WORKER)))
 
 
+def grade_todo(assignment: Assignment, todo: dict[str, Path], tests, workers: int | None,
+               cluster: ClusterConfig | str | None) -> Iterator[SubmissionResult]:
+    """The submissions still to grade, graded here (``workers`` processes) or on a Dask ``cluster``."""
+    if cluster is not None:
+        from vlcourse.grading.cluster import grade_on_cluster  # dask: only when a cluster is asked for
+
+        return grade_on_cluster(assignment, todo, tests, cluster)
+    return grade_many(assignment, todo, tests, workers or default_workers(len(todo), assignment.submissions_per_worker))
+
+
 def grade_class(
     assignment: Assignment,
     submissions: Path,
@@ -229,12 +256,15 @@ def grade_class(
     progress: bool = True,
     workers: int | None = None,
     due: DuePolicy | None = None,
+    cluster: ClusterConfig | str | None = None,
 ) -> ClassResult:
     """Grade every submission under ``submissions``; write ``grades.csv``, feedback, the class report and results.
 
     Students already graded in ``out/results`` are skipped unless ``force``. With ``workers`` > 1
     (default: see :func:`default_workers`) submissions are graded in parallel worker processes; each result
-    is saved the moment it is done, so Ctrl-C or a crash loses no finished grade.
+    is saved the moment it is done, so Ctrl-C or a crash loses no finished grade. With ``cluster``
+    (an address such as ``local:2`` or ``tcp://host:8786``, or a
+    :class:`vlcourse.grading.cluster.ClusterConfig`) the workers are a Dask cluster's instead.
     """
     if not bwrap_works():
         print(f"warning: {WEAKER_ISOLATION_NOTE}", file=sys.stderr)
@@ -247,7 +277,7 @@ def grade_class(
     done = {} if force else {s: r for s in folders if (r := load_result(results_dir, s)) is not None}
     todo = {s: f for s, f in folders.items() if s not in done}
     bar = tqdm(total=len(folders), initial=len(done), desc=f"grading {assignment.name}", disable=not progress)
-    for result in grade_many(assignment, todo, tests, workers or default_workers(len(todo), assignment.submissions_per_worker)):
+    for result in grade_todo(assignment, todo, tests, workers, cluster):
         save_result(result, results_dir)
         done[result.student] = result
         bar.update(1)
