@@ -156,7 +156,7 @@ def reference_training_main(description: str, presets, train_reference, argv: li
     :func:`run_reference_training`, unchanged under ``torchrun --nproc_per_node=N``."""
     import argparse
 
-    from vlcourse.cli import add_training_options
+    from vlcourse.options import add_training_options
     from vlcourse.distributed import world
 
     parser = argparse.ArgumentParser(description=description)

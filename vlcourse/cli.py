@@ -24,7 +24,8 @@ import os
 import sys
 from pathlib import Path
 
-from vlcourse.usererrors import USER_ERROR_STATUS, UserError, positive_int, require_assignment, require_cluster, \
+from vlcourse.options import add_training_options
+from vlcourse.usererrors import USER_ERROR_STATUS, UserError, positive_int, require_assignment, \
     require_folder, require_gradebook, require_submissions, require_suite, require_writable_folder
 
 
@@ -120,6 +121,20 @@ def due_policy(assignment, deadline: str | None, penalty: str | None):
         raise UserError(f"--late-penalty {penalty!r}: {exc}") from None
 
 
+def require_cluster(address: str):
+    """``--cluster ADDRESS`` as a :class:`vlcourse.grading.cluster.ClusterConfig`; a running scheduler there must answer."""
+    try:
+        from vlcourse.grading.cluster import ClusterConfig, require_reachable
+    except ImportError as exc:
+        raise UserError(f"--cluster needs Dask distributed ({exc}); install it with `pip install 'dask[distributed]'`") from None
+    try:
+        config = ClusterConfig(address)
+    except ValueError as exc:
+        raise UserError(f"--cluster {exc}") from None
+    require_reachable(config)
+    return config
+
+
 def cmd_grade(args) -> int:
     assignment = require_assignment(args.assignment)
     require_submissions(Path(args.submissions))
@@ -205,13 +220,6 @@ def cmd_gpu_day(args) -> int:
     outcomes = gpu_day(Path(args.out), dry_run=args.dry_run, commit=args.commit,
                        only=args.only.split(",") if args.only else None)
     return 0 if all(o.status == "trained" for o in outcomes) else 1
-
-
-def add_training_options(parser) -> None:
-    """``--threads``, ``--steps`` and ``--out`` (shared by ``vlcourse train`` and ``python -m vlcourse.<topic>``)."""
-    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
-    parser.add_argument("--steps", type=int, help="stop every training loop after this many steps (a dry run)")
-    parser.add_argument("--out", type=Path, help="write the checkpoint and a manifest here (default: vlcourse/weights)")
 
 
 def cmd_new(args) -> int:

@@ -94,20 +94,6 @@ def require_gradebook(url: str) -> str:
     return url
 
 
-def require_cluster(address: str):
-    """``--cluster ADDRESS`` as a :class:`vlcourse.grading.cluster.ClusterConfig`; a running scheduler there must answer."""
-    try:
-        from vlcourse.grading.cluster import ClusterConfig, require_reachable
-    except ImportError as exc:
-        raise UserError(f"--cluster needs Dask distributed ({exc}); install it with `pip install 'dask[distributed]'`") from None
-    try:
-        config = ClusterConfig(address)
-    except ValueError as exc:
-        raise UserError(f"--cluster {exc}") from None
-    require_reachable(config)
-    return config
-
-
 def positive_int(text: str) -> int:
     """argparse type: a whole number of at least 1."""
     try:

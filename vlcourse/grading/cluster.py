@@ -43,7 +43,7 @@ from urllib.parse import urlsplit
 from distributed import Client, LocalCluster, WorkerPlugin, as_completed
 from distributed.scheduler import KilledWorker
 
-from vlcourse.grading import classroom
+from vlcourse.grading import workers
 from vlcourse.grading.assignment import Assignment
 from vlcourse.grading.grade import SubmissionResult, zero_result
 from vlcourse.grading.plugin import GradedTest, cell_points
@@ -124,10 +124,10 @@ _graded: Counter[str] = Counter()  # assignment name -> submissions this worker 
 
 
 def grade_task(assignment: Assignment, student: str, folder: Path, tests: list[GradedTest], suite: str,
-               focus: classroom.Focus | None = None) -> dict:
+               focus: workers.Focus | None = None) -> dict:
     """What a Dask worker runs for one submission; the result as plain JSON data.
 
-    The same as a local worker's :func:`vlcourse.grading.classroom.grade_in_worker`, on this
+    The same as a local worker's :func:`vlcourse.grading.workers.grade_in_worker`, on this
     worker's warm fork server for ``assignment`` (started by its first submission). ``suite`` is
     the assignment's fingerprint (:func:`suite_fingerprint`): a worker that outlives a run notices
     a changed assignment and starts afresh instead of grading with the old hidden tests.
@@ -138,7 +138,7 @@ def grade_task(assignment: Assignment, student: str, folder: Path, tests: list[G
         if _suites.setdefault(assignment.name, suite) != suite:
             forget_suite(assignment)
             _suites[assignment.name] = suite
-        result = classroom.grade_in_worker(assignment, student, folder, tests, scratch, focus)
+        result = workers.grade_in_worker(assignment, student, folder, tests, scratch, focus)
         _graded[assignment.name] += 1
     return result.to_json()
 
@@ -181,7 +181,7 @@ def forget_suite(assignment: Assignment) -> None:
     pytest keeps imported test modules in ``sys.modules``, so without this a long-lived worker would
     go on running the old hidden tests.
     """
-    classroom.forget_server(assignment.name)
+    workers.forget_server(assignment.name)
     root = assignment.grader_dir.resolve()
     for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None)
@@ -191,7 +191,7 @@ def forget_suite(assignment: Assignment) -> None:
 
 def worker_report() -> dict[str, dict[str, int]]:
     """Per assignment, what this worker did: submissions graded and how often its fork server's zygote started."""
-    return {name: {"graded": count, "server_starts": classroom.server_starts(name)} for name, count in _graded.items()}
+    return {name: {"graded": count, "server_starts": workers.server_starts(name)} for name, count in _graded.items()}
 
 
 def release_worker() -> None:
@@ -200,7 +200,7 @@ def release_worker() -> None:
     if not _lock.acquire(timeout=5):
         return  # a submission is still being graded: the sandboxes end with this process anyway
     try:
-        classroom.close_servers()
+        workers.close_servers()
         _suites.clear()
         if _scratch is not None:
             shutil.rmtree(_scratch, ignore_errors=True)
@@ -312,7 +312,7 @@ def collect(future, student: str, max_scores: dict[str, float]) -> SubmissionRes
 
 
 def grade_on_cluster(assignment: Assignment, folders: dict[str, Path], tests: list[GradedTest],
-                     cluster: ClusterConfig | str = LOCAL, focus: dict[str, classroom.Focus] | None = None,
+                     cluster: ClusterConfig | str = LOCAL, focus: dict[str, workers.Focus] | None = None,
                      *, task: Callable[..., dict] = grade_task) -> Iterator[SubmissionResult]:
     """Yield results as submissions finish on the cluster (the cluster counterpart of ``classroom.grade_many``).
 

@@ -31,7 +31,7 @@ from pathlib import Path
 import nbformat
 
 from vlcourse.grading.assignment import Assignment
-from vlcourse.grading.classroom import Focus
+from vlcourse.grading.workers import Focus
 from vlcourse.grading.grade import SubmissionResult
 from vlcourse.grading.mutants import Mutant, generate_mutants
 from vlcourse.grading.plugin import GradedTest

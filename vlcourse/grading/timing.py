@@ -2,7 +2,7 @@
 
 One flat limit per call (60 s) makes a function that loops forever cost minutes: every hidden test
 of it waits the full minute. Instead each grading process first grades the solution notebook once
-(:func:`vlcourse.grading.classroom.time_limits`, on its warm runner) and records how long each
+(:func:`vlcourse.grading.workers.time_limits`, on its warm runner) and records how long each
 graded cell ran and the slowest call each hidden test made. A submission's call in test ``t`` may
 then take ``call_floor_seconds + reference_factor × (the solution's slowest call in t)``, a graded
 cell ``cell_floor_seconds + reference_factor × (the solution's time for it)``, never more than the

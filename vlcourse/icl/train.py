@@ -27,7 +27,7 @@ from vlcourse.gpt.train import make_optimizer
 from vlcourse.icl.episodes import (ATTRIBUTES, LABEL_KINDS, PHRASES, WORDS, EpisodeConfig, EpisodeSampler, Task, arithmetic_prompt,
                                    digit_tuples, few_shot_prompt, final_number, product, random_task, task_pool)
 from vlcourse.icl.tokenizer import VocabTokenizer, episode_vocabulary
-from vlcourse.serve.models import last_logits
+from vlcourse.gpt.logits import last_logits
 from vlcourse.training import TrainConfig, train
 
 CHECKPOINT = "icl_tiny"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 
 from vlcourse.mae.masking import random_masking
-from vlcourse.mae.model import MAEEncoderBase
+from vlcourse.mae.layers import MAEEncoderBase
 from vlcourse.mae.patches import patchify
 
 __all__ = ["MAEEncoder"]

@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 import torch
 
 from vlcourse.gpt.kv_cache import KVCache, decode_step, empty_cache, prefill
-from vlcourse.serve.models import ServedModel, all_logprobs
+from vlcourse.gpt.logits import all_logprobs
+from vlcourse.serve.models import ServedModel
 
 
 @dataclass
