@@ -6,6 +6,8 @@ are made deterministic by handing the same ``noise`` to both sides.
 """
 
 import functools
+from pathlib import Path
+import tempfile
 import json
 
 import pytest
@@ -570,12 +572,22 @@ def load_submitted_mae(path):
     return model.eval()
 
 
+@functools.lru_cache(maxsize=64)
+def submitted_mae_loss(content: bytes) -> float:
+    """The reconstruction loss of a handed-in MAE file's bytes, measured once per grading process for each
+    distinct file (a class's identical hand-ins, and every variant of ``vlcourse verify``)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "mae.safetensors"
+        path.write_bytes(content)
+        model = load_submitted_mae(path)
+    return ref.reconstruction_loss(model, grading_images(), 0.75, seed=7)
+
+
 @grade(cell="trained_mae", points=2, hint="Train with your own pieces for the full budget and hand in mae.safetensors (keep 32x32 images, 4x4 patches, norm_pix_loss=False).")
 def test_trained_mae_reconstructs_held_out_shapes(student, submitted, credit):
     """the submitted model's reconstruction error at 75 % masking on unseen shapes is well below predicting the mean image"""
     submitted.path("mae.safetensors")  # a clear message when the file was not handed in
-    model = load_submitted_mae(submitted.folder / "mae.safetensors")
-    loss = ref.reconstruction_loss(model, grading_images(), 0.75, seed=7)
+    loss = submitted_mae_loss((submitted.folder / "mae.safetensors").read_bytes())
     reference, baseline = reference_losses()
     assert loss == loss and loss < baseline, f"loss {loss:.4f} is not below the mean-image baseline {baseline:.4f}"
     target = reference + TARGET_MARGIN * (baseline - reference)

@@ -7,6 +7,7 @@ weights are handed to both sides (B is zero at initialisation, which would hide 
 
 import copy
 import functools
+from pathlib import Path
 
 import pytest
 import torch
@@ -441,13 +442,26 @@ def load_submitted_adapter(path):
     return model.eval()
 
 
+@functools.lru_cache(maxsize=64)
+def adapter_loss(content: bytes) -> float:
+    """The held-out loss of the course's GPT with an adapter file's bytes (the same file is measured once per
+    grading process: a class's identical hand-ins, and every variant of ``vlcourse verify``)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "adapter.safetensors"
+        path.write_bytes(content)
+        model = load_submitted_adapter(path)
+    val_ids, _, _ = grading_losses()
+    return estimate_loss(model, val_ids, 64, 32, 30, seed=11)
+
+
 @grade(cell="adapted_model", points=2, hint="Train your adapters with adapt(...) for the full budget and hand in adapter.safetensors (keep r=4, alpha=8 on the attention projections).")
 def test_submitted_adapter_lowers_the_loss(student, submitted, credit):
     """the submitted adapter on the course's GPT predicts held-out Python-reference text much better than the base model"""
     submitted.path("adapter.safetensors")  # a clear message when the file was not handed in
-    model = load_submitted_adapter(submitted.folder / "adapter.safetensors")
-    val_ids, base_loss, reference_loss = grading_losses()
-    loss = estimate_loss(model, val_ids, 64, 32, 30, seed=11)
+    _, base_loss, reference_loss = grading_losses()
+    loss = adapter_loss((submitted.folder / "adapter.safetensors").read_bytes())
     assert loss == loss and loss < base_loss, f"loss {loss:.4f} is not below the base model's {base_loss:.4f}"
     target = reference_loss + TARGET_MARGIN * (base_loss - reference_loss)
     credit.award((base_loss - loss) / (base_loss - target))
