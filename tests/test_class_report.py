@@ -1,12 +1,12 @@
-"""The TA's class report (vlcourse.grading.class_report): every section, and it renders in a browser."""
+"""The TA's class report (vlcourse.grading.results.class_report): every section, and it renders in a browser."""
 
 import shutil
 import subprocess
 
 import pytest
 
-from vlcourse.grading.class_report import write_class_report
-from vlcourse.grading.diagnosis import WRONG_RESULT, Signature
+from vlcourse.grading.results.class_report import write_class_report
+from vlcourse.grading.integrity.diagnosis import WRONG_RESULT, Signature
 from vlcourse.grading.grade import SubmissionResult, TestReport
 
 MAX = {"loss": 2.0, "mask": 1.0}

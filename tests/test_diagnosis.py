@@ -1,13 +1,13 @@
-"""Telling a student which known mistake their failures look like (vlcourse.grading.diagnosis)."""
+"""Telling a student which known mistake their failures look like (vlcourse.grading.integrity.diagnosis)."""
 
 import pytest
 
-from vlcourse.grading.assignment import list_assignments, load_assignment
-from vlcourse.grading.diagnosis import (WRONG_RESULT, Signature, attach_diagnoses, diagnose, mistake_counts,
+from vlcourse.grading.authoring.assignment import list_assignments, load_assignment
+from vlcourse.grading.integrity.diagnosis import (WRONG_RESULT, Signature, attach_diagnoses, diagnose, mistake_counts,
                                         mistake_students, read_signatures, signatures_path)
 from vlcourse.grading.grade import SubmissionResult, TestReport, load_result
-from vlcourse.grading.report import feedback_html
-from vlcourse.grading.variants import read_variants
+from vlcourse.grading.results.report import feedback_html
+from vlcourse.grading.authoring.variants import read_variants
 
 SIGNATURES = [
     Signature("temperature_twice", "loss", ("test_other_temperatures", "test_values"), "the temperature is applied twice"),
@@ -74,7 +74,7 @@ def test_a_cell_whose_hidden_check_broke_is_not_diagnosed():
 
 
 def test_diagnoses_are_saved_in_the_results(tmp_path, monkeypatch):
-    monkeypatch.setattr("vlcourse.grading.diagnosis.read_signatures", lambda path: SIGNATURES)
+    monkeypatch.setattr("vlcourse.grading.integrity.diagnosis.read_signatures", lambda path: SIGNATURES)
     attach_diagnoses(load_assignment(list_assignments()[0]), [result({"mask": ["test_mask"]}, "ada")], save_to=tmp_path)
     assert load_result(tmp_path, "ada").diagnoses == {}  # failing the cell's only test tells nothing apart
     attach_diagnoses(load_assignment(list_assignments()[0]), [result({"loss": ["test_values"]}, "ada")], save_to=tmp_path)

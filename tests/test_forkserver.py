@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from vlcourse.grading.forkserver import ForkServer, RunnerSpec
-from vlcourse.grading.limits import Limits
-from vlcourse.grading.procs import is_running, running_with
-from vlcourse.grading.runner import Cell, StudentRunner
-from vlcourse.grading.sandbox import bwrap_works
-from vlcourse.grading.student import Student
+from vlcourse.grading.sandbox.forkserver import ForkServer, RunnerSpec
+from vlcourse.grading.sandbox.limits import Limits
+from vlcourse.grading.sandbox.procs import is_running, running_with
+from vlcourse.grading.sandbox.runner import Cell, StudentRunner
+from vlcourse.grading.sandbox.sandbox import bwrap_works
+from vlcourse.grading.suite.student import Student
 
 FAST = Limits(cell_seconds=10, call_seconds=10, startup_seconds=90, submission_seconds=120)
 
@@ -209,9 +209,9 @@ def test_handed_in_files_never_reach_the_zygote(server):
 def test_a_sandbox_that_cannot_start_stops_the_class_instead_of_zeroing_it(tmp_path):
     import dataclasses
 
-    from vlcourse.grading.assignment import load_assignment
+    from vlcourse.grading.authoring.assignment import load_assignment
     from vlcourse.grading.classroom import grade_class
-    from vlcourse.grading.forkserver import ServerError
+    from vlcourse.grading.sandbox.forkserver import ServerError
 
     toy = load_assignment("00_toy", Path(__file__).parent / "fixtures" / "course")
     broken = dataclasses.replace(toy, limits=Limits(startup_seconds=0.01))  # no zygote is ready that fast

@@ -9,9 +9,9 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from vlcourse.grading.assignment import load_assignment
+from vlcourse.grading.authoring.assignment import load_assignment
 from vlcourse.grading.classroom import grade_class
-from vlcourse.grading.gradebook import export_to_gradebook
+from vlcourse.grading.results.gradebook import export_to_gradebook
 
 COURSE = Path(__file__).parent / "fixtures" / "course"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from vlcourse.grading.assignment import load_assignment
+from vlcourse.grading.authoring.assignment import load_assignment
 from vlcourse.grading.classroom import grade_class
 
 COURSE = Path(__file__).parent / "fixtures" / "course"

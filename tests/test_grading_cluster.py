@@ -19,7 +19,7 @@ import nbformat
 import pytest
 
 from vlcourse.cli import main
-from vlcourse.grading.assignment import load_assignment
+from vlcourse.grading.authoring.assignment import load_assignment
 from vlcourse.grading.classroom import grade_class
 
 COURSE = Path(__file__).parent / "fixtures" / "course"
@@ -183,7 +183,7 @@ def test_a_killed_worker_loses_nothing(toy, submissions, local_csv, scheduler, t
 def test_a_submission_that_kills_its_worker_every_time_is_a_clear_error(toy, submissions, tmp_path):
     """A local Dask cluster (`--cluster local:2`): one student's grading kills the worker each time; the class goes on."""
     from vlcourse.grading.cluster import ClusterConfig, grade_on_cluster, grade_task
-    from vlcourse.grading.plugin import collect_graded_tests
+    from vlcourse.grading.suite.plugin import collect_graded_tests
 
     def task(assignment, student, *args):
         if student == "poison":

@@ -8,7 +8,7 @@ import threading
 import pytest
 import torch
 
-from vlcourse.grading.protocol import (
+from vlcourse.grading.sandbox.protocol import (
     ChannelClosed,
     ChannelTimeout,
     ProtocolError,

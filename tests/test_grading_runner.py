@@ -3,10 +3,10 @@
 import pytest
 import torch
 
-from vlcourse.grading.limits import GiB, Limits
-from vlcourse.grading.forkserver import ForkServer, RunnerSpec
-from vlcourse.grading.runner import Cell, StudentError, StudentRunner
-from vlcourse.grading.student import Student
+from vlcourse.grading.sandbox.limits import GiB, Limits
+from vlcourse.grading.sandbox.forkserver import ForkServer, RunnerSpec
+from vlcourse.grading.sandbox.runner import Cell, StudentError, StudentRunner
+from vlcourse.grading.suite.student import Student
 
 FAST = dict(cell_seconds=6, call_seconds=6, startup_seconds=60, submission_seconds=120)
 

@@ -3,11 +3,11 @@
 
 import pytest
 
-from vlcourse.grading.forkserver import ForkServer, RunnerSpec
-from vlcourse.grading.limits import Limits
-from vlcourse.grading.runner import Cell, StudentError, StudentRunner
-from vlcourse.grading.student import Student
-from vlcourse.grading.timing import TimeLimits
+from vlcourse.grading.sandbox.forkserver import ForkServer, RunnerSpec
+from vlcourse.grading.sandbox.limits import Limits
+from vlcourse.grading.sandbox.runner import Cell, StudentError, StudentRunner
+from vlcourse.grading.suite.student import Student
+from vlcourse.grading.sandbox.timing import TimeLimits
 
 LIMITS = Limits(call_seconds=60, cell_seconds=60, call_floor_seconds=1.0, cell_floor_seconds=1.0,
                 reference_factor=10.0, startup_seconds=60, submission_seconds=300)
@@ -119,7 +119,7 @@ def test_a_cell_stuck_in_a_function_names_it_but_its_tests_still_call_it_once(tm
 
 
 def test_the_stack_dump_is_parsed_for_the_innermost_notebook_function():
-    from vlcourse.grading.runner import hung_function
+    from vlcourse.grading.sandbox.runner import hung_function
 
     dump = ('some printed text\nStack (most recent call first):\n'
             '  File "/x/torch/nn/functional.py", line 3 in cross_entropy\n'

@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from vlcourse.grading.assignment import load_assignment
-from vlcourse.grading.forkserver import ForkServer, RunnerSpec
-from vlcourse.grading.limits import Limits
-from vlcourse.grading.runner import Cell, StudentRunner
-from vlcourse.grading.sandbox import bwrap_works
-from vlcourse.grading.student import Student
+from vlcourse.grading.authoring.assignment import load_assignment
+from vlcourse.grading.sandbox.forkserver import ForkServer, RunnerSpec
+from vlcourse.grading.sandbox.limits import Limits
+from vlcourse.grading.sandbox.runner import Cell, StudentRunner
+from vlcourse.grading.sandbox.sandbox import bwrap_works
+from vlcourse.grading.suite.student import Student
 
 FAST = Limits(cell_seconds=60, call_seconds=60, startup_seconds=90, submission_seconds=120)
 

@@ -11,12 +11,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from vlcourse.grading.assignment import load_assignment
+from vlcourse.grading.authoring.assignment import load_assignment
 from vlcourse.grading.classroom import grade_class
-from vlcourse.grading.due import DuePolicy, assess, parse_time
-from vlcourse.grading.lms import detect_layout, read_submissions
-from vlcourse.grading.lms_export import CANVAS_FILE, MOODLE_FILE
-from vlcourse.grading.unzip import ZipLimits, safe_extract, unpack_student_zip
+from vlcourse.grading.intake.due import DuePolicy, assess, parse_time
+from vlcourse.grading.intake.lms import detect_layout, read_submissions
+from vlcourse.grading.results.lms_export import CANVAS_FILE, MOODLE_FILE
+from vlcourse.grading.intake.unzip import ZipLimits, safe_extract, unpack_student_zip
 from vlcourse.usererrors import UserError
 
 COURSE = Path(__file__).parent / "fixtures" / "course"
@@ -224,7 +224,7 @@ def test_exchange_timestamps_meet_the_deadline(toy, tmp_path):
 
 
 def test_due_policy_from_assignment_toml(toy, tmp_path):
-    from vlcourse.grading.due import load_due
+    from vlcourse.grading.intake.due import load_due
 
     (tmp_path / "assignment.toml").write_text('notebook = "x.ipynb"\n[due]\ndeadline = 2026-03-01T23:59:00+01:00\n'
                                               "penalty_per_day = 0.1\ngrace_minutes = 30\nmax_days_late = 3\n")

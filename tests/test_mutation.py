@@ -8,11 +8,11 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from vlcourse.grading import mutant_operators as ops
-from vlcourse.grading.assignment import list_assignments, load_assignment
-from vlcourse.grading.mutants import generate_mutants, observable_key, solution_lines
-from vlcourse.grading.mutation import read_equivalents
-from vlcourse.grading.verify import verify_assignment
+from vlcourse.grading.authoring import mutant_operators as ops
+from vlcourse.grading.authoring.assignment import list_assignments, load_assignment
+from vlcourse.grading.authoring.mutants import generate_mutants, observable_key, solution_lines
+from vlcourse.grading.authoring.mutation import read_equivalents
+from vlcourse.grading.authoring.verify import verify_assignment
 
 COURSE = Path(__file__).parent / "fixtures" / "course"
 
@@ -159,7 +159,7 @@ def toy_course(tmp_path: Path, k: float) -> Path:
 
 
 def divide_mutant_id(assignment) -> str:
-    from vlcourse.grading.mutation import graded_sources
+    from vlcourse.grading.authoring.mutation import graded_sources
 
     mutants = generate_mutants("scale", graded_sources(assignment)["scale"])
     return next(m.id for m in mutants if "x / k" in m.source)
@@ -247,8 +247,8 @@ def test_no_sign_flip_of_a_literal_dim():
 @pytest.mark.parametrize("name", list_assignments())
 def test_every_listed_equivalent_is_still_generated(name):
     """The cheap half of the honesty check, on every assignment (grading the mutants is `verify --mutants`)."""
-    from vlcourse.grading.mutation import MAX_EQUIVALENT_SHARE, all_mutants
-    from vlcourse.grading.plugin import collect_graded_tests
+    from vlcourse.grading.authoring.mutation import MAX_EQUIVALENT_SHARE, all_mutants
+    from vlcourse.grading.suite.plugin import collect_graded_tests
 
     assignment = load_assignment(name)
     listed, errors = read_equivalents(assignment)

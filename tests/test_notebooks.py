@@ -7,7 +7,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from vlcourse.grading.assignment import list_assignments, load_assignment
+from vlcourse.grading.authoring.assignment import list_assignments, load_assignment
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = list_assignments(ROOT)

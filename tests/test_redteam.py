@@ -18,10 +18,10 @@ import nbformat
 import pytest
 
 import vlcourse
-from vlcourse.grading.assignment import load_assignment
+from vlcourse.grading.authoring.assignment import load_assignment
 from vlcourse.grading.classroom import grade_class
-from vlcourse.grading.procs import running_with
-from vlcourse.grading.sandbox import bwrap_works
+from vlcourse.grading.sandbox.procs import running_with
+from vlcourse.grading.sandbox.sandbox import bwrap_works
 
 COURSE = Path(__file__).parent / "fixtures" / "course"
 ATTACKS = sorted((Path(__file__).parent / "redteam").glob("*.py"))

@@ -1,12 +1,12 @@
-"""Copy detection (vlcourse.grading.similarity): disguised copies are flagged, independent solutions are not."""
+"""Copy detection (vlcourse.grading.integrity.similarity): disguised copies are flagged, independent solutions are not."""
 
 import json
 
 import pytest
 
-from vlcourse.grading.assignment import list_assignments, load_assignment
-from vlcourse.grading.copy_corpus import disguise, measure
-from vlcourse.grading.similarity import (
+from vlcourse.grading.authoring.assignment import list_assignments, load_assignment
+from vlcourse.grading.integrity.copy_corpus import disguise, measure
+from vlcourse.grading.integrity.similarity import (
     MIN_TOKENS, Match, class_flags, find_matches, groups, normalised_tokens, own_tokens, parse_flag, ranked_pairs,
     summary_lines,
 )

@@ -3,8 +3,8 @@
 import pytest
 
 from vlcourse.building import check_exercises
-from vlcourse.grading.assignment import list_assignments, load_assignment
-from vlcourse.grading.verify import verify_assignment
+from vlcourse.grading.authoring.assignment import list_assignments, load_assignment
+from vlcourse.grading.authoring.verify import verify_assignment
 
 
 def test_exercises_are_up_to_date():
@@ -22,7 +22,7 @@ def test_hidden_suite_verifies(name):
 def test_full_marks_with_a_cell_error_does_not_verify():
     """The solution (and every correct alternative) must earn every point *and* run every cell cleanly."""
     from vlcourse.grading.grade import SubmissionResult
-    from vlcourse.grading.verify import clean_full_marks
+    from vlcourse.grading.authoring.verify import clean_full_marks
 
     clean = SubmissionResult("solution", {"a": 2.0}, {"a": 2.0})
     assert clean_full_marks(clean)[0]

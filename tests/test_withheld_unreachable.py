@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from vlcourse.grading.sandbox import build_package_view, bwrap_works
+from vlcourse.grading.sandbox.sandbox import build_package_view, bwrap_works
 from vlcourse.paths import repo_root
 
 from withheld_search import ASSIGNMENTS, search_sandbox
-from vlcourse.grading.assignment import load_assignment
+from vlcourse.grading.authoring.assignment import load_assignment
 
 needs_bwrap = pytest.mark.skipif(not bwrap_works(), reason="needs bubblewrap (setup.sh installs it)")
 

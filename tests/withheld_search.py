@@ -29,13 +29,13 @@ from pathlib import Path
 
 import nbformat
 
-from vlcourse.grading.assignment import load_assignment
-from vlcourse.grading.forkserver import ForkServer, RunnerSpec
-from vlcourse.grading.limits import Limits
-from vlcourse.grading.runner import Cell, StudentRunner
-from vlcourse.grading.sandbox import visible_in_package
-from vlcourse.grading.student import Student
-from vlcourse.grading.submission import stage_files
+from vlcourse.grading.authoring.assignment import load_assignment
+from vlcourse.grading.sandbox.forkserver import ForkServer, RunnerSpec
+from vlcourse.grading.sandbox.limits import Limits
+from vlcourse.grading.sandbox.runner import Cell, StudentRunner
+from vlcourse.grading.sandbox.sandbox import visible_in_package
+from vlcourse.grading.suite.student import Student
+from vlcourse.grading.intake.submission import stage_files
 from vlcourse.paths import PACKAGE_DIR, repo_root
 
 ASSIGNMENTS = ("01_simclr", "02_gpt")

@@ -73,8 +73,8 @@ def require_cells(assignment, args) -> None:
 
 
 def cmd_verify(args) -> int:
-    from vlcourse.grading.assignment import list_assignments
-    from vlcourse.grading.verify import verify_assignment
+    from vlcourse.grading.authoring.assignment import list_assignments
+    from vlcourse.grading.authoring.verify import verify_assignment
 
     failed = 0
     assignments = [require_assignment(name) for name in args.assignments or list_assignments()]
@@ -99,12 +99,12 @@ def count_saved(results: Path) -> int:
 
 def due_policy(assignment, deadline: str | None, penalty: str | None):
     """The assignment's ``[due]`` policy with ``--deadline`` / ``--late-penalty`` applied."""
-    from vlcourse.grading.due import load_due, parse_time
+    from vlcourse.grading.intake.due import load_due, parse_time
 
     try:
         policy = load_due(assignment.grader_dir)
     except ValueError as exc:
-        raise UserError(f"{exc}; fix the [due] table (see vlcourse/grading/due.py)") from None
+        raise UserError(f"{exc}; fix the [due] table (see vlcourse/grading/intake/due.py)") from None
     try:
         when = parse_time(deadline) if deadline else None
     except (ValueError, OverflowError):
@@ -145,7 +145,7 @@ def cmd_grade(args) -> int:
     require_suite(assignment)
     cluster = require_cluster(args.cluster) if args.cluster else None
     from vlcourse.grading.classroom import grade_class  # torch: only once the inputs are known to be right
-    from vlcourse.grading.forkserver import ServerError
+    from vlcourse.grading.sandbox.forkserver import ServerError
     results = Path(args.out) / "results"
     try:
         result = grade_class(assignment, Path(args.submissions), Path(args.out), force=args.force, workers=args.workers,
@@ -161,7 +161,7 @@ def cmd_grade(args) -> int:
         return 2
     print(result.summary())
     if args.gradebook:
-        from vlcourse.grading.gradebook import export_to_gradebook
+        from vlcourse.grading.results.gradebook import export_to_gradebook
 
         export_to_gradebook(assignment.name, assignment.notebook, result.max_scores, result.results, args.gradebook)
         print(f"exported to nbgrader's gradebook {args.gradebook}")
@@ -180,9 +180,9 @@ def written_files(out: Path, lms_file: Path | None = None) -> str:
 
 def cmd_demo(args) -> int:
     from vlcourse.building import build
-    from vlcourse.grading.assignment import list_assignments
+    from vlcourse.grading.authoring.assignment import list_assignments
     from vlcourse.grading.classroom import grade_class
-    from vlcourse.grading.variants import sample_class
+    from vlcourse.grading.authoring.variants import sample_class
 
     out = require_writable_folder(Path(args.out))
     assignments = [require_assignment(name) for name in args.assignments or list_assignments()]

@@ -33,7 +33,7 @@ python_files = test_*.py
 """
 
 ASSIGNMENT_TOML = """\
-# Assignment {name}. Read by `vlcourse grade` / `vlcourse verify` (see vlcourse/grading/assignment.py).
+# Assignment {name}. Read by `vlcourse grade` / `vlcourse verify` (see vlcourse/grading/authoring/assignment.py).
 title = "{title}"
 notebook = "{topic}.ipynb"
 # Reference functions the students write, unavailable to their code while grading, e.g.
@@ -49,7 +49,7 @@ call_seconds = 10
 cell_seconds = 60
 submission_seconds = 300
 
-# [due]                                   # optional: deadline and late policy (vlcourse.grading.due)
+# [due]                                   # optional: deadline and late policy (vlcourse.grading.intake.due)
 # deadline = 2026-03-01T23:59:00+01:00
 # penalty_per_day = 0.1
 """
@@ -65,7 +65,7 @@ every expected value is computed here, on the trusted side.
 import pytest
 import torch
 
-from vlcourse.grading.tolerances import assert_close
+from vlcourse.grading.suite.tolerances import assert_close
 
 grade = pytest.mark.grade
 

@@ -58,7 +58,7 @@ def require_writable_folder(path: Path, what: str = "output folder") -> Path:
 
 def require_assignment(name: str):
     """Load an assignment by name or grader folder, or say which names exist."""
-    from vlcourse.grading.assignment import list_assignments, load_assignment
+    from vlcourse.grading.authoring.assignment import list_assignments, load_assignment
     from vlcourse.paths import repo_root
 
     try:
@@ -112,7 +112,7 @@ def require_suite(assignment, built: bool = False) -> None:
                         f"(its name is `notebook` in grader/{assignment.name}/assignment.toml)")
     if built and not assignment.exercise_notebook.is_file():
         raise UserError(f"{assignment.exercise_notebook} is missing; run `vlcourse build {assignment.name}` first")
-    from vlcourse.grading.plugin import collect_graded_tests
+    from vlcourse.grading.suite.plugin import collect_graded_tests
 
     try:
         collect_graded_tests(assignment.grader_dir)

@@ -1,6 +1,6 @@
 """Precision and recall of copy detection on each assignment's measurement class.
 
-The class (see vlcourse.grading.copy_corpus): the solution, the independent correct alternatives,
+The class (see vlcourse.grading.integrity.copy_corpus): the solution, the independent correct alternatives,
 the demo class's known mistakes and samples, hand-made disguised copies and automatic ones.
 
 Usage::
@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import argparse
 
-from vlcourse.grading.assignment import list_assignments, load_assignment
-from vlcourse.grading.copy_corpus import CopyDetectionScore, measure
-from vlcourse.grading.similarity import FLAG_SCORE, MIN_MATCH, MIN_TOKENS
+from vlcourse.grading.authoring.assignment import list_assignments, load_assignment
+from vlcourse.grading.integrity.copy_corpus import CopyDetectionScore, measure
+from vlcourse.grading.integrity.similarity import FLAG_SCORE, MIN_MATCH, MIN_TOKENS
 
 COLUMNS = ("assignment", "students", "pairs", "copy pairs (hand+auto)", "flagged", "precision", "recall",
            "weakest copy", "strongest independent")

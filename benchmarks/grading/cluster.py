@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 from run import ASSIGNMENT, build_class
-from vlcourse.grading.assignment import load_assignment
+from vlcourse.grading.authoring.assignment import load_assignment
 from vlcourse.grading.classroom import grade_class
 
 

@@ -46,7 +46,7 @@ class KernelStudent:
         return called_with_copies(self.libref(dotted))
 
     def libref(self, dotted: str):
-        from vlcourse.grading.child import import_dotted
+        from vlcourse.grading.sandbox.child import import_dotted
 
         return import_dotted(dotted)
 

@@ -46,10 +46,10 @@ from pathlib import Path
 import nbformat
 
 from in_kernel import check_source
-from vlcourse.grading.assignment import Assignment, load_assignment
+from vlcourse.grading.authoring.assignment import Assignment, load_assignment
 from vlcourse.grading.classroom import grade_class
-from vlcourse.grading.plugin import GradedTest, collect_graded_tests
-from vlcourse.grading.variants import read_variants, solution_submission, variant_submission
+from vlcourse.grading.suite.plugin import GradedTest, collect_graded_tests
+from vlcourse.grading.authoring.variants import read_variants, solution_submission, variant_submission
 from vlcourse.paths import ensure_scripts_on_path
 
 ASSIGNMENT = "01_simclr"

@@ -20,10 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from vlcourse.grading.assignment import list_assignments, load_assignment
+from vlcourse.grading.authoring.assignment import list_assignments, load_assignment
 from vlcourse.grading.classroom import default_workers, grade_many
-from vlcourse.grading.mutation import all_mutants, mutant_folders, mutation_run
-from vlcourse.grading.plugin import collect_graded_tests
+from vlcourse.grading.authoring.mutation import all_mutants, mutant_folders, mutation_run
+from vlcourse.grading.suite.plugin import collect_graded_tests
 
 
 def grade_timed(assignment, folders, tests, focus) -> tuple[dict, float]:

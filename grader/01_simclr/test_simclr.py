@@ -12,8 +12,8 @@ import torch
 
 import vlcourse.simclr as ref
 from vlcourse.data.digits import load_digits_split
-from vlcourse.grading.contract import assert_unchanged, call_and_inputs
-from vlcourse.grading.tolerances import TOLERANCES, assert_close
+from vlcourse.grading.suite.contract import assert_unchanged, call_and_inputs
+from vlcourse.grading.suite.tolerances import TOLERANCES, assert_close
 
 grade = pytest.mark.grade
 SMALL_MODEL = {"channels": [8, 16], "feature_dim": 16, "proj_hidden_dim": 16, "proj_dim": 8}
@@ -53,7 +53,7 @@ def test_similarity_zero_rows_finite(student):
 def test_similarity_gradients(student):
     """gradients with respect to a and b match the reference (float64)"""
     a, b = randn(4, 6, seed=6), randn(5, 6, seed=7)
-    value, grads = student.lib("vlcourse.grading.probes.value_and_grad")(
+    value, grads = student.lib("vlcourse.grading.suite.probes.value_and_grad")(
         student.ref("pairwise_cosine_similarity"), [a, b], {}, [0, 1]
     )
     ra, rb = a.clone().requires_grad_(), b.clone().requires_grad_()
@@ -111,7 +111,7 @@ def test_loss_unnormalised_inputs(student):
 def test_loss_gradients_match(student):
     """gradients with respect to z1 and z2 match the reference (float64)"""
     z1, z2 = randn(5, 6, seed=30), randn(5, 6, seed=31)
-    value, grads = student.lib("vlcourse.grading.probes.value_and_grad")(
+    value, grads = student.lib("vlcourse.grading.suite.probes.value_and_grad")(
         student.ref("nt_xent_loss"), [z1, z2], {"temperature": 0.5}, [0, 1]
     )
     r1, r2 = z1.clone().requires_grad_(), z2.clone().requires_grad_()
@@ -160,7 +160,7 @@ def two_step_case():
 
 def reference_steps(state, batches, lr, mode="separate"):
     """The reference's losses and final weights after one step per batch (SGD with momentum)."""
-    from vlcourse.grading.probes import pair_mse_loss
+    from vlcourse.grading.suite.probes import pair_mse_loss
 
     model = ref.SimCLRModel(ref.SimCLRConfig(**SMALL_MODEL))
     model.load_state_dict(state)
@@ -181,13 +181,13 @@ def reference_steps(state, batches, lr, mode="separate"):
 
 def student_steps(student, state, batches, stale_grads: float | None = None):
     """The student's train_step on a fresh model with ``state`` (and leftover gradients, if asked)."""
-    model = student.lib("vlcourse.grading.probes.build_module")(
+    model = student.lib("vlcourse.grading.suite.probes.build_module")(
         "vlcourse.simclr.SimCLRModel", "vlcourse.simclr.SimCLRConfig", SMALL_MODEL, state
     )
     if stale_grads is not None:
-        student.lib("vlcourse.grading.probes.set_stale_grads")(model, stale_grads)
+        student.lib("vlcourse.grading.suite.probes.set_stale_grads")(model, stale_grads)
     optimizer = student.lib("torch.optim.SGD")(model.parameters(), lr=0.05, momentum=0.9)
-    loss_fn = student.libref("vlcourse.grading.probes.pair_mse_loss")
+    loss_fn = student.libref("vlcourse.grading.suite.probes.pair_mse_loss")
     returned = [student.train_step(model, optimizer, x1, x2, loss_fn) for x1, x2 in batches]
     return returned, model.state_dict()
 
@@ -247,7 +247,7 @@ def test_alignment_only_loss(student):
     """alignment_only_loss matches the reference, including gradients with respect to z1 and z2"""
     lengths = torch.logspace(-1, 1, 7, dtype=torch.float64)[:, None]  # rows from 0.1x to 10x: normalised, not clamped
     z1, z2 = randn(7, 5, seed=40) * lengths.flip(0), randn(7, 5, seed=41) * lengths
-    value, grads = student.lib("vlcourse.grading.probes.value_and_grad")(student.ref("alignment_only_loss"), [z1, z2], {}, [0, 1])
+    value, grads = student.lib("vlcourse.grading.suite.probes.value_and_grad")(student.ref("alignment_only_loss"), [z1, z2], {}, [0, 1])
     r1, r2 = z1.clone().requires_grad_(), z2.clone().requires_grad_()
     expected = ref.alignment_only_loss(r1, r2)
     expected.backward()

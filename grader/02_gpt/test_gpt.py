@@ -11,8 +11,8 @@ import torch
 
 import vlcourse.gpt as ref
 from vlcourse.checkpoints import load_checkpoint
-from vlcourse.grading.contract import assert_unchanged, call_and_inputs
-from vlcourse.grading.tolerances import assert_close
+from vlcourse.grading.suite.contract import assert_unchanged, call_and_inputs
+from vlcourse.grading.suite.tolerances import assert_close
 
 grade = pytest.mark.grade
 SMALL = {"vocab_size": 11, "block_size": 8, "n_layer": 1, "n_head": 3, "n_embd": 12}
@@ -74,7 +74,7 @@ def test_masked_attention_gradients(student):
     """gradients with respect to q, k and v match the reference (float64)"""
     q, k, v = qkv(2, 2, 5, 4, seed=4)
     mask = ref.causal_mask(5)
-    value, grads = student.lib("vlcourse.grading.probes.value_and_grad")(
+    value, grads = student.lib("vlcourse.grading.suite.probes.value_and_grad")(
         student.ref("masked_attention"), [q, k, v, mask], {}, [0, 1, 2]
     )
     rq, rk, rv = (t.clone().requires_grad_() for t in (q, k, v))
@@ -134,7 +134,7 @@ def reference_attention(state: dict, config: dict = SMALL) -> torch.nn.Module:
 
 def student_attention(student, state: dict, config: dict = SMALL):
     """The student's CausalSelfAttention built in the runner, in float64, with ``state`` loaded."""
-    return student.lib("vlcourse.grading.probes.build_module")(
+    return student.lib("vlcourse.grading.suite.probes.build_module")(
         student.ref("CausalSelfAttention"), "vlcourse.gpt.GPTConfig", config, state, dtype="float64",
         allow_missing_buffers=True,
     )
@@ -204,7 +204,7 @@ def test_attention_gradients(student):
     state = attention_state(seed=10)
     module = student_attention(student, state)
     x, weight = randn(2, 6, SMALL["n_embd"], seed=11), randn(2, 6, SMALL["n_embd"], seed=12)
-    value, arg_grads, param_grads = student.lib("vlcourse.grading.probes.module_value_and_grads")(module, [x], weight)
+    value, arg_grads, param_grads = student.lib("vlcourse.grading.suite.probes.module_value_and_grads")(module, [x], weight)
     reference = reference_attention(state)
     rx = x.clone().requires_grad_()
     expected = reference(rx)
@@ -228,7 +228,7 @@ def tiny_reference():
 def student_gpt(student):
     """A reference GPT around the student's attention class, with the tiny checkpoint's weights (float64)."""
     state, config, _, _ = tiny_reference()
-    model = student.lib("vlcourse.grading.probes.build_module")(
+    model = student.lib("vlcourse.grading.suite.probes.build_module")(
         "vlcourse.gpt.GPT", "vlcourse.gpt.GPTConfig", config, state, dtype="float64",
         allow_missing_buffers=True, attention_cls=student.ref("CausalSelfAttention"),
     )
@@ -285,7 +285,7 @@ def test_lm_loss_other_shapes(student):
 def test_lm_loss_gradients(student):
     """the gradient with respect to the logits matches the reference"""
     logits, idx = logits_and_idx(2, 6, 9, seed=24)
-    value, grads = student.lib("vlcourse.grading.probes.value_and_grad")(student.ref("lm_loss"), [logits, idx], {}, [0])
+    value, grads = student.lib("vlcourse.grading.suite.probes.value_and_grad")(student.ref("lm_loss"), [logits, idx], {}, [0])
     rl = logits.clone().requires_grad_()
     expected = ref.lm_loss(rl, idx)
     expected.backward()

@@ -15,7 +15,7 @@ import torch
 
 import vlcourse.mae as ref
 from vlcourse.checkpoints import load_checkpoint
-from vlcourse.grading.tolerances import assert_close
+from vlcourse.grading.suite.tolerances import assert_close
 
 grade = pytest.mark.grade
 SMALL = {"image_size": 8, "patch_size": 2, "in_chans": 3, "embed_dim": 16, "depth": 2, "num_heads": 2,
@@ -34,7 +34,7 @@ def call_and_inputs(student, name, args: list, kwargs: dict | None = None):
     """The notebook's ``name`` (or a module built in the runner) called on ``args`` in the runner:
     ``(value, args as they are after the call, kwargs)``."""
     fn = student.ref(name) if isinstance(name, str) else name
-    result = student.lib("vlcourse.grading.probes.call_and_inputs")(fn, list(args), dict(kwargs or {}))
+    result = student.lib("vlcourse.grading.suite.probes.call_and_inputs")(fn, list(args), dict(kwargs or {}))
     assert type(result) in (list, tuple) and len(result) == 3, f"{name}(...) could not be checked"
     return result
 
@@ -63,7 +63,7 @@ def assert_triple(got, want, what: str) -> None:
 
 def value_and_grad(student, name, args, wrt):
     """The student's ``name`` called in the runner, and the gradients of its summed value w.r.t. ``args[i]``."""
-    value, grads = student.lib("vlcourse.grading.probes.value_and_grad")(student.ref(name), list(args), {}, wrt)
+    value, grads = student.lib("vlcourse.grading.suite.probes.value_and_grad")(student.ref(name), list(args), {}, wrt)
     return value, grads
 
 
@@ -84,7 +84,7 @@ def test_patchify_values(student):
 def test_patchify_gradient(student):
     """gradients flow back to the images as through the reference"""
     imgs, weight = randn(2, 3, 8, 8, seed=1), randn(2, 16, 12, seed=2)
-    value, grads = student.lib("vlcourse.grading.probes.value_and_grad")(
+    value, grads = student.lib("vlcourse.grading.suite.probes.value_and_grad")(
         student.ref("patchify"), [imgs, 2], {}, [0])
     assert_close(value, ref.patchify(imgs, 2))
     rimgs = imgs.clone().requires_grad_()
@@ -265,7 +265,7 @@ def reference_encoder(state: dict, config: dict = SMALL):
 
 def student_encoder(student, state: dict, config: dict = SMALL):
     """The student's MAEEncoder built in the runner (float64) with ``state`` loaded."""
-    return student.lib("vlcourse.grading.probes.build_module")(
+    return student.lib("vlcourse.grading.suite.probes.build_module")(
         student.ref("MAEEncoder"), "vlcourse.mae.MAEConfig", config, state, dtype="float64")
 
 
@@ -410,7 +410,7 @@ def test_unshuffle_restores_every_visible_token(student):
 def test_decoder_with_the_trained_checkpoint(student):
     """the tiny checkpoint's decoder around the student's unshuffle gives the reference predictions"""
     state, config, model, images = tiny_checkpoint()
-    decoder = student.lib("vlcourse.grading.probes.build_module")(
+    decoder = student.lib("vlcourse.grading.suite.probes.build_module")(
         "vlcourse.mae.MAEDecoder", "vlcourse.mae.MAEConfig", config, part(state, "decoder."), dtype="float64",
         unshuffle_fn=student.ref("unshuffle"))
     for ratio, seed in ((0.75, 58), (0.5, 59)):

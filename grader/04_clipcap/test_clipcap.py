@@ -18,7 +18,7 @@ import vlcourse.clipcap as ref
 from vlcourse.checkpoints import load_checkpoint
 from vlcourse.clip.probes import SeededTextEncoder
 from vlcourse.clipcap import probes
-from vlcourse.grading.tolerances import assert_close
+from vlcourse.grading.suite.tolerances import assert_close
 
 grade = pytest.mark.grade
 F64 = torch.float64
@@ -29,7 +29,7 @@ def randn(*shape, seed, dtype=F64):
 
 
 def value_and_grad(student, name, args, wrt):
-    return student.lib("vlcourse.grading.probes.value_and_grad")(student.ref(name), list(args), {}, wrt)
+    return student.lib("vlcourse.grading.suite.probes.value_and_grad")(student.ref(name), list(args), {}, wrt)
 
 
 def ref_grads(fn, args, wrt):
@@ -96,7 +96,7 @@ def test_clip_loss_ignores_feature_norms(student):
 def test_clip_loss_float32_leaves_inputs(student):
     """float32 inputs give the reference loss (float32 tolerance) as a float32 tensor and are unchanged"""
     img, txt, ls = (t.float() for t in loss_case(16, 8, 2.66, 9))
-    value, args, _ = student.lib("vlcourse.grading.probes.call_and_inputs")(student.ref("clip_loss"), [img, txt, ls])
+    value, args, _ = student.lib("vlcourse.grading.suite.probes.call_and_inputs")(student.ref("clip_loss"), [img, txt, ls])
     assert_close(value, refclip.clip_loss(img.double(), txt.double(), ls.double()), "float32")
     assert value.dtype == torch.float32, f"float32 features gave a {value.dtype} loss: keep the features' dtype"
     for got, sent, name in zip(args, (img, txt, ls), ("image_features", "text_features", "logit_scale")):
@@ -174,7 +174,7 @@ def ref_mapper(kind, config, seed):
 
 
 def student_mapper(student, kind, config, state, dtype="float64"):
-    return student.lib("vlcourse.grading.probes.build_module")(
+    return student.lib("vlcourse.grading.suite.probes.build_module")(
         student.ref(CLASS_OF[kind]), "vlcourse.clipcap.MapperConfig", config, state, dtype=dtype)
 
 
@@ -191,7 +191,7 @@ def check_mapper_gradients(student, kind):
     mapper = ref_mapper(kind, config, 30)
     handle = student_mapper(student, kind, config, mapper.state_dict())
     x, weight = randn(3, 6, seed=31), randn(3, 3, 8, seed=32)
-    out, arg_grads, param_grads = student.lib("vlcourse.grading.probes.module_value_and_grads")(handle, [x], weight)
+    out, arg_grads, param_grads = student.lib("vlcourse.grading.suite.probes.module_value_and_grads")(handle, [x], weight)
     xr = x.clone().requires_grad_()
     (mapper(xr) * weight).sum().backward()
     assert_close(out, mapper(x).detach())
@@ -405,7 +405,7 @@ def test_clipcap_leaves_inputs(student):
     handle, reference = clipcap_pair(student)
     tokens, mask = token_batch()
     feats = randn(3, 6, seed=48)
-    value, args, _ = student.lib("vlcourse.grading.probes.call_and_inputs")(handle, [feats, tokens, mask])
+    value, args, _ = student.lib("vlcourse.grading.suite.probes.call_and_inputs")(handle, [feats, tokens, mask])
     check_outputs(value, reference(feats, tokens, mask), "ClipCap forward")
     for got, sent, name in zip(args, (feats, tokens, mask), ("clip_embed", "tokens", "mask")):
         assert type(got) is torch.Tensor and torch.equal(got, sent), f"{name} was modified in place"

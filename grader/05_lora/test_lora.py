@@ -18,7 +18,7 @@ import vlcourse.lora as ref
 from vlcourse.checkpoints import load_checkpoint
 from vlcourse.gpt import GPT, GPTConfig, load_reference
 from vlcourse.gpt.train import estimate_loss
-from vlcourse.grading.tolerances import TOLERANCES, assert_close
+from vlcourse.grading.suite.tolerances import TOLERANCES, assert_close
 
 grade = pytest.mark.grade
 SMALL = {"vocab_size": 11, "block_size": 8, "n_layer": 2, "n_head": 2, "n_embd": 12}
@@ -65,7 +65,7 @@ def student_layer(student, W, b, r, alpha, dropout=0.0, A=None, B=None):
     """The student's LoRALinear around a Linear holding W and b (float64 when W is), adapter A and B loaded."""
     layer = student.lib(PROBES + "build_lora_linear")(student.ref("LoRALinear"), W, b, r, alpha, dropout)
     if A is not None:
-        student.lib("vlcourse.grading.probes.load_state")(layer, layer_state(W, b, A, B))
+        student.lib("vlcourse.grading.suite.probes.load_state")(layer, layer_state(W, b, A, B))
     layer.eval()
     return layer
 
@@ -194,7 +194,7 @@ def check_adapter_dropout(student, layer, W, b, A, B, r, alpha, p, what):
     x = torch.zeros(n, in_f, dtype=W.dtype)
     x[torch.arange(n), torch.arange(n) % in_f] = 1 + randn(n, seed=17, dtype=W.dtype).abs()
     layer.train()
-    out, args, _ = student.lib("vlcourse.grading.probes.call_and_inputs")(layer, [x])
+    out, args, _ = student.lib("vlcourse.grading.suite.probes.call_and_inputs")(layer, [x])
     layer.eval()
     assert type(out) is torch.Tensor and tuple(out.shape) == (n, W.shape[0]), f"{what}: output of shape {getattr(out, 'shape', out)}"
     assert type(args[0]) is torch.Tensor and torch.equal(args[0], x), f"{what}: x was modified in place in training mode"
@@ -238,7 +238,7 @@ def test_float32_and_input_unchanged(student):
         Wd, bd, Ad, Bd = (t.to(dtype) for t in (W, b, A, B))
         layer = student_layer(student, Wd, bd, r, alpha, A=Ad, B=Bd)
         x = randn(5, in_f, seed=91, dtype=dtype)
-        value, args, _ = student.lib("vlcourse.grading.probes.call_and_inputs")(layer, [x])
+        value, args, _ = student.lib("vlcourse.grading.suite.probes.call_and_inputs")(layer, [x])
         assert type(value) is torch.Tensor and value.dtype == dtype, f"a {kind} layer should give {kind} outputs"
         expected = reference_layer(Wd.double(), bd.double(), Ad.double(), Bd.double(), r, alpha)(x.double())
         assert_close(value, expected.detach(), kind)
@@ -281,7 +281,7 @@ def test_reference_adapter_in_student_gpt_gives_reference_logits(student):
     lora = ref.train.REFERENCE_CONFIG
     model = student_gpt(student, config, state, lora.target_modules, lora.r, lora.alpha)
     full_state = {**{k: v for k, v in reference.state_dict().items() if k != "lm_head.weight"}}
-    student.lib("vlcourse.grading.probes.load_state")(model, full_state, True)
+    student.lib("vlcourse.grading.suite.probes.load_state")(model, full_state, True)
     for text in ("ROMEO:\n", "The expression is evaluated"):
         idx = torch.tensor([tokenizer.encode(text)])
         assert_close(student.lib(PROBES + "first_output")(model, [idx]), reference(idx)[0],
@@ -330,7 +330,7 @@ def test_after_backward_only_adapters_have_gradients(student):
                 param.copy_(randn(*param.shape, seed=len(name)) * 0.3)
     full_state = {k: v for k, v in reference.state_dict().items() if k != "lm_head.weight"}
     model = student_gpt(student, SMALL, state, targets, 2, 4.0)
-    student.lib("vlcourse.grading.probes.load_state")(model, full_state, True)
+    student.lib("vlcourse.grading.suite.probes.load_state")(model, full_state, True)
     idx = torch.randint(SMALL["vocab_size"], (3, 8), generator=torch.Generator().manual_seed(4))
     weight = randn(3, 8, SMALL["vocab_size"], seed=5)
     out, grads = student.lib(PROBES + "grads_after_backward")(model, [idx], weight)
@@ -372,7 +372,7 @@ def test_dropout_reaches_the_adapters(student):
     layer = model.get_submodule("h.1.attn.c_proj")
     n = SMALL["n_embd"]
     W, b, A, B = layer_weights(n, n, 2, True, seed=95)
-    student.lib("vlcourse.grading.probes.load_state")(layer, layer_state(W, b, A, B))
+    student.lib("vlcourse.grading.suite.probes.load_state")(layer, layer_state(W, b, A, B))
     check_adapter_dropout(student, layer, W, b, A, B, 2, 4.0, 0.25, "h.1.attn.c_proj after inject_lora(..., dropout=0.25)")
 
 

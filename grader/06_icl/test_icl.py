@@ -27,7 +27,7 @@ from vlcourse.icl import prompting as ref_prompting
 from vlcourse.icl import reasoning as ref_reasoning
 from vlcourse.icl import socratic as ref_socratic
 from vlcourse.icl.probes import ScriptedEndpoint, table_encoder
-from vlcourse.grading.tolerances import assert_close
+from vlcourse.grading.suite.tolerances import assert_close
 from vlcourse.llm import LLMConfig, LocalEndpoint, make_client
 
 grade = pytest.mark.grade

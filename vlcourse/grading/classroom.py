@@ -18,17 +18,17 @@ from typing import TYPE_CHECKING
 
 from tqdm.auto import tqdm
 
-from vlcourse.grading.assignment import Assignment
-from vlcourse.grading.class_report import write_class_report
-from vlcourse.grading.diagnosis import attach_diagnoses
+from vlcourse.grading.authoring.assignment import Assignment
+from vlcourse.grading.results.class_report import write_class_report
+from vlcourse.grading.integrity.diagnosis import attach_diagnoses
 from vlcourse.grading.grade import SubmissionResult, load_result, save_result
-from vlcourse.grading.plugin import cell_points, collect_graded_tests
-from vlcourse.grading.sandbox import WEAKER_ISOLATION_NOTE, bwrap_works
-from vlcourse.grading.similarity import class_flags, normalised_tokens
-from vlcourse.grading.report import summary_text, write_csv, write_feedback
-from vlcourse.grading.due import DuePolicy, Lateness, assess, feedback_note, load_due
-from vlcourse.grading.lms import Intake, read_submissions
-from vlcourse.grading.lms_export import write_lms_grades
+from vlcourse.grading.suite.plugin import cell_points, collect_graded_tests
+from vlcourse.grading.sandbox.sandbox import WEAKER_ISOLATION_NOTE, bwrap_works
+from vlcourse.grading.integrity.similarity import class_flags, normalised_tokens
+from vlcourse.grading.results.report import summary_text, write_csv, write_feedback
+from vlcourse.grading.intake.due import DuePolicy, Lateness, assess, feedback_note, load_due
+from vlcourse.grading.intake.lms import Intake, read_submissions
+from vlcourse.grading.results.lms_export import write_lms_grades
 from vlcourse.grading.workers import Focus, close_servers, grade_in_worker, start_worker, stop_workers
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ def notebook_prints(notebook, cells: list[str]) -> dict[str, list[str]]:
 
 
 def flag_copies(assignment: Assignment, results: list[SubmissionResult]) -> None:
-    """Attach copy-detection flags to the results (see vlcourse.grading.similarity); scores are untouched.
+    """Attach copy-detection flags to the results (see vlcourse.grading.integrity.similarity); scores are untouched.
 
     The base code everyone may share is the released starter cell and the reference solution.
     """
@@ -94,9 +94,9 @@ class ClassResult:
     results: list[SubmissionResult]
     max_scores: dict[str, float]
     out: Path
-    intake: Intake | None = None  # how the submissions were read (vlcourse.grading.lms)
+    intake: Intake | None = None  # how the submissions were read (vlcourse.grading.intake.lms)
     lateness: dict[str, Lateness] = field(default_factory=dict)  # student -> against the deadline
-    lms_file: Path | None = None  # Canvas or Moodle import file (vlcourse.grading.lms_export)
+    lms_file: Path | None = None  # Canvas or Moodle import file (vlcourse.grading.results.lms_export)
 
     @property
     def cells(self) -> list[str]:

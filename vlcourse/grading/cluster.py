@@ -44,9 +44,9 @@ from distributed import Client, LocalCluster, WorkerPlugin, as_completed
 from distributed.scheduler import KilledWorker
 
 from vlcourse.grading import workers
-from vlcourse.grading.assignment import Assignment
+from vlcourse.grading.authoring.assignment import Assignment
 from vlcourse.grading.grade import SubmissionResult, zero_result
-from vlcourse.grading.plugin import GradedTest, cell_points
+from vlcourse.grading.suite.plugin import GradedTest, cell_points
 from vlcourse.usererrors import UserError
 
 LOCAL = "local"

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from vlcourse.grading.assignment import Assignment
-from vlcourse.grading.plugin import GradedTest, GradingPlugin, SubmittedFiles, TestOutcome, cell_points, pytest_args
-from vlcourse.grading.forkserver import ForkServer, RunnerSpec
-from vlcourse.grading.similarity import normalised_tokens
-from vlcourse.grading.runner import Cell, CellResult, StudentError, StudentRunner
-from vlcourse.grading.timing import TimeLimits
-from vlcourse.grading.submission import MalformedSubmission, find_notebook, parse_notebook, stage_files
+from vlcourse.grading.authoring.assignment import Assignment
+from vlcourse.grading.suite.plugin import GradedTest, GradingPlugin, SubmittedFiles, TestOutcome, cell_points, pytest_args
+from vlcourse.grading.sandbox.forkserver import ForkServer, RunnerSpec
+from vlcourse.grading.integrity.similarity import normalised_tokens
+from vlcourse.grading.sandbox.runner import Cell, CellResult, StudentError, StudentRunner
+from vlcourse.grading.sandbox.timing import TimeLimits
+from vlcourse.grading.intake.submission import MalformedSubmission, find_notebook, parse_notebook, stage_files
 
 
 @dataclass
@@ -38,8 +38,8 @@ class TestReport:
     grader_error: bool = False
     detail: str = ""  # TAs only: never written into student feedback
     call_seconds: float = 0.0  # the slowest call into the submission this test made
-    call_limit: float = 0.0  # how long each of its calls could take (vlcourse.grading.timing)
-    name: str = ""  # the hidden test's function name (failure signatures: vlcourse.grading.diagnosis)
+    call_limit: float = 0.0  # how long each of its calls could take (vlcourse.grading.sandbox.timing)
+    name: str = ""  # the hidden test's function name (failure signatures: vlcourse.grading.integrity.diagnosis)
 
 
 @dataclass
@@ -56,7 +56,7 @@ class SubmissionResult:
     seconds: float = 0.0  # grading time, without the runner's interpreter and torch start-up
     startup_seconds: float = 0.0
     needs_review: bool = False
-    isolation: str = ""  # sandbox | process (see vlcourse.grading.sandbox)
+    isolation: str = ""  # sandbox | process (see vlcourse.grading.sandbox.sandbox)
     fingerprints: dict[str, list[str]] = field(default_factory=dict)  # graded cell -> normalised tokens (copy detection)
     flags: list[str] = field(default_factory=list)  # copy detection; set for the whole class
     output: str = ""  # TAs only: what the notebook printed (head and tail, see Limits.output_bytes)
@@ -117,7 +117,7 @@ def grade_submission(
     the suite at the first test that loses points (the rest score zero: for mutation testing only).
 
     The runner comes from ``server`` (warm, reused for a whole class, see
-    :mod:`vlcourse.grading.forkserver`); without one, a server is started for this submission
+    :mod:`vlcourse.grading.sandbox.forkserver`); without one, a server is started for this submission
     alone, under bubblewrap where it works if ``sandbox`` is set. ``timing`` says how long its
     cells and calls may take (default: the assignment's flat limits).
     """

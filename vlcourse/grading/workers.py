@@ -12,14 +12,14 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from vlcourse.grading.assignment import Assignment
-from vlcourse.grading.child import preload
-from vlcourse.grading.forkserver import ForkServer, ServerError
+from vlcourse.grading.authoring.assignment import Assignment
+from vlcourse.grading.sandbox.child import preload
+from vlcourse.grading.sandbox.forkserver import ForkServer, ServerError
 from vlcourse.grading.grade import SubmissionResult, grade_submission, runner_spec
-from vlcourse.grading.plugin import GradedTest
-from vlcourse.grading.timing import TimeLimits
-from vlcourse.grading.variants import solution_submission
-from vlcourse.grading.zygote import warm_up_torch
+from vlcourse.grading.suite.plugin import GradedTest
+from vlcourse.grading.sandbox.timing import TimeLimits
+from vlcourse.grading.authoring.variants import solution_submission
+from vlcourse.grading.sandbox.zygote import warm_up_torch
 
 
 _servers: dict[str, ForkServer] = {}  # one warm fork server per assignment in each grading process
@@ -67,7 +67,7 @@ def server_starts(name: str) -> int:
 def time_limits(assignment: Assignment, tests: list[GradedTest], server: ForkServer) -> TimeLimits:
     """This process's time limits for ``assignment``: the solution graded once on ``server``, timed.
 
-    See :mod:`vlcourse.grading.timing`. If the solution cannot be graded cleanly here (the machine
+    See :mod:`vlcourse.grading.sandbox.timing`. If the solution cannot be graded cleanly here (the machine
     is broken or the assignment is), the flat limits apply: slower for hanging submissions, never unfair.
     """
     if assignment.name not in _timings:

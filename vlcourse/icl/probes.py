@@ -18,8 +18,8 @@ import httpx
 import openai
 import torch
 
-from vlcourse.grading.child import NOT_PLAIN, to_plain
-from vlcourse.grading.probes import error_name  # noqa: F401  (the shared probe, for 06's tests of ValueErrors)
+from vlcourse.grading.sandbox.child import NOT_PLAIN, to_plain
+from vlcourse.grading.suite.probes import error_name  # noqa: F401  (the shared probe, for 06's tests of ValueErrors)
 
 __all__ = ["ScriptedEndpoint", "table_encoder", "error_name", "call_and_arguments"]
 
@@ -109,7 +109,7 @@ def table_encoder(table: dict[str, torch.Tensor]):
 def call_and_arguments(fn, args: list, kwargs: dict | None = None, watch: Sequence[int] = ()):
     """``fn(*args, **kwargs)`` and the positional arguments ``watch`` as they are *after* the call.
 
-    Like :func:`vlcourse.grading.probes.call_and_inputs`, for calls whose other arguments (a client, a
+    Like :func:`vlcourse.grading.suite.probes.call_and_inputs`, for calls whose other arguments (a client, a
     text encoder) are not plain data: only the watched ones come back. The value comes back as it is
     when it is plain data (strings, numbers, lists, dicts and tensors, nested), else as ``"<type>"``.
     """
@@ -118,6 +118,6 @@ def call_and_arguments(fn, args: list, kwargs: dict | None = None, watch: Sequen
 
 
 def _plain(value):
-    """``value`` converted as the runner converts results (:func:`vlcourse.grading.child.to_plain`), else ``"<type>"``."""
+    """``value`` converted as the runner converts results (:func:`vlcourse.grading.sandbox.child.to_plain`), else ``"<type>"``."""
     plain = to_plain(value)
     return f"<{type(value).__name__}>" if plain is NOT_PLAIN else plain

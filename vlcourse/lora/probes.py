@@ -1,6 +1,6 @@
 """Small helpers that assignment 05's hidden tests run *inside* the student runner.
 
-Like :mod:`vlcourse.grading.probes` they only arrange calls (build a LoRA layer around given weights,
+Like :mod:`vlcourse.grading.suite.probes` they only arrange calls (build a LoRA layer around given weights,
 inject adapters into a GPT with the student's function, take gradients); their results are untrusted
 like everything else from the runner and are checked against the reference on the grader's side.
 """
@@ -12,7 +12,7 @@ from torch import nn
 
 from vlcourse.gpt.config import GPTConfig
 from vlcourse.gpt.model import GPT
-from vlcourse.grading.probes import error_name, load_state  # noqa: F401  (error_name: 05's tests name it here)
+from vlcourse.grading.suite.probes import error_name, load_state  # noqa: F401  (error_name: 05's tests name it here)
 
 __all__ = ["build_lora_linear", "injected_gpt", "state_of", "trainable_names", "grads_after_backward", "first_output"]
 

@@ -1,6 +1,6 @@
 """Small helpers that assignment 03's hidden tests run *inside* the student runner.
 
-Like :mod:`vlcourse.grading.probes` they only arrange calls (here: take gradients through a module
+Like :mod:`vlcourse.grading.suite.probes` they only arrange calls (here: take gradients through a module
 whose forward returns a tuple, as the MAE encoder does); their results are untrusted like
 everything else from the runner and are checked against the reference on the grader's side.
 """

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import nbformat
 
-from vlcourse.grading.assignment import Assignment
+from vlcourse.grading.authoring.assignment import Assignment
 
 
 EXPECTATIONS = ("below", "zero", "full")

@@ -21,7 +21,7 @@ function still earns its tests.
 
 from __future__ import annotations
 
-from vlcourse.grading.runner import Hang, StudentError, StudentRunner
+from vlcourse.grading.sandbox.runner import Hang, StudentError, StudentRunner
 
 
 class Handle:

@@ -24,9 +24,9 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from vlcourse.grading.assignment import Assignment
+from vlcourse.grading.authoring.assignment import Assignment
 from vlcourse.grading.grade import SubmissionResult, save_result
-from vlcourse.grading.variants import Variant
+from vlcourse.grading.authoring.variants import Variant
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class Signature:
         return self.cell, self.failed, self.raised
 
 
-# The reason the grading plugin gives when a hidden test's assertion failed (vlcourse.grading.plugin):
+# The reason the grading plugin gives when a hidden test's assertion failed (vlcourse.grading.suite.plugin):
 # the submission returned a wrong result. Any other reason of a failed test means its code raised,
 # hung or could not run.
 WRONG_RESULT = "the result did not match"

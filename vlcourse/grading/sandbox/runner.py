@@ -1,7 +1,7 @@
 """The grader's handle on one submission's runner process (the trusted side of the boundary).
 
-:class:`StudentRunner` gets a runner process (``vlcourse.grading.child``) from a warm
-:class:`~vlcourse.grading.forkserver.ForkServer`, feeds it the submission's cells one by one,
+:class:`StudentRunner` gets a runner process (``vlcourse.grading.sandbox.child``) from a warm
+:class:`~vlcourse.grading.sandbox.forkserver.ForkServer`, feeds it the submission's cells one by one,
 and forwards calls from hidden tests. A cell or call that hangs or kills the process is recorded,
 the process is restarted (a new fork: milliseconds), the cells that ran before are replayed and
 the poisoned cell is skipped, so one bad cell costs only what depends on it.
@@ -16,12 +16,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from vlcourse.grading.cgroups import ProcessGroupLimits
-from vlcourse.grading.forkserver import ForkServer, LaunchedRunner, ServerError
-from vlcourse.grading.output import OutputTail, drain
-from vlcourse.grading.procs import killpg_quietly
-from vlcourse.grading.protocol import ChannelClosed, ChannelTimeout, ProtocolError, read_frame, write_frame
-from vlcourse.grading.timing import TimeLimits
+from vlcourse.grading.sandbox.cgroups import ProcessGroupLimits
+from vlcourse.grading.sandbox.forkserver import ForkServer, LaunchedRunner, ServerError
+from vlcourse.grading.sandbox.output import OutputTail, drain
+from vlcourse.grading.sandbox.procs import killpg_quietly
+from vlcourse.grading.sandbox.protocol import ChannelClosed, ChannelTimeout, ProtocolError, read_frame, write_frame
+from vlcourse.grading.sandbox.timing import TimeLimits
 
 
 class StudentError(Exception):

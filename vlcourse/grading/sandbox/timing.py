@@ -6,7 +6,7 @@ of it waits the full minute. Instead each grading process first grades the solut
 graded cell ran and the slowest call each hidden test made. A submission's call in test ``t`` may
 then take ``call_floor_seconds + reference_factor × (the solution's slowest call in t)``, a graded
 cell ``cell_floor_seconds + reference_factor × (the solution's time for it)``, never more than the
-flat ``call_seconds`` / ``cell_seconds`` of :class:`~vlcourse.grading.limits.Limits`. A test can
+flat ``call_seconds`` / ``cell_seconds`` of :class:`~vlcourse.grading.sandbox.limits.Limits`. A test can
 set its own limit with ``@pytest.mark.grade(..., call_seconds=N)``. Scaling from a measurement on
 the same machine, in the same load, keeps the limits fair on a slow laptop and a fast server alike.
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from vlcourse.grading.limits import Limits
+from vlcourse.grading.sandbox.limits import Limits
 
 
 @dataclass

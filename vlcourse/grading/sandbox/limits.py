@@ -20,7 +20,7 @@ class Limits:
     Attributes:
         call_seconds: wall time for one call from a hidden test into the notebook's code (the ceiling:
             calls get ``call_floor_seconds + reference_factor ×`` what the solution needs, see
-            :mod:`vlcourse.grading.timing`).
+            :mod:`vlcourse.grading.sandbox.timing`).
         cell_seconds: wall time for one notebook cell (the ceiling, scaled the same way for graded cells).
         call_floor_seconds: the least a call may take, however fast the solution's was.
         cell_floor_seconds: the least a graded cell may take.

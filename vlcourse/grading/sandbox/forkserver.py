@@ -1,7 +1,7 @@
 """Warm runners: one sandbox per grading worker, whose zygote forks a fresh runner per submission.
 
 Starting Python, torch and IPython takes seconds, far longer than grading a small notebook. A
-:class:`ForkServer` starts :mod:`vlcourse.grading.zygote` once, under bubblewrap where it works,
+:class:`ForkServer` starts :mod:`vlcourse.grading.sandbox.zygote` once, under bubblewrap where it works,
 and :meth:`ForkServer.launch` then gets a new runner process in milliseconds. Every runner starts
 from the same clean, trusted state (a fork of the zygote, which never runs student code), with its
 own limits, control groups (moved in by the grader), process group and pipes.
@@ -29,12 +29,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from vlcourse.grading.limits import Limits
-from vlcourse.grading.output import OutputTail, drain
-from vlcourse.grading.procs import (descendants, host_pid, is_running, kill_quietly, namespace_pids, pid_namespace,
+from vlcourse.grading.sandbox.limits import Limits
+from vlcourse.grading.sandbox.output import OutputTail, drain
+from vlcourse.grading.sandbox.procs import (descendants, host_pid, is_running, kill_quietly, namespace_pids, pid_namespace,
                                    processes_in_namespace)
-from vlcourse.grading.sandbox import build_package_view, bwrap_works, sandbox_prefix
-from vlcourse.grading.zygote import receive_message, send_message
+from vlcourse.grading.sandbox.sandbox import build_package_view, bwrap_works, sandbox_prefix
+from vlcourse.grading.sandbox.zygote import receive_message, send_message
 from vlcourse.paths import PACKAGE_DIR
 
 CONTROL_SECONDS = 30.0  # longest wait for the zygote to answer a fork or wait request
@@ -49,7 +49,7 @@ class RunnerSpec:
     """What all runners of one assignment share.
 
     Attributes:
-        limits: resource limits of each runner (see :class:`vlcourse.grading.limits.Limits`).
+        limits: resource limits of each runner (see :class:`vlcourse.grading.sandbox.limits.Limits`).
         withheld: ``package.module.attr`` names replaced by stubs before any student code runs.
         preload: modules the zygote imports once (so no runner pays for them).
         env: extra environment variables for the zygote and its runners.
@@ -180,7 +180,7 @@ class ForkServer:
     def _command(self, control_fd: int) -> list[str]:
         # -P: the folder the zygote starts in is not on its import path. The path to the venv's
         # python is kept as it is (resolving its symlink would leave the venv) but made absolute.
-        command = [os.path.abspath(sys.executable), "-P", "-m", "vlcourse.grading.zygote", str(control_fd)]
+        command = [os.path.abspath(sys.executable), "-P", "-m", "vlcourse.grading.sandbox.zygote", str(control_fd)]
         if not self.sandboxed:
             return command
         if not self.package_view.is_dir():

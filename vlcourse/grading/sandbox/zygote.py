@@ -1,11 +1,11 @@
 """The warm parent of the runners, inside the sandbox: torch is imported once, each submission forks.
 
-Started by :class:`vlcourse.grading.forkserver.ForkServer` as
-``python -m vlcourse.grading.zygote CONTROL_FD [sandboxed]``. During start-up it imports torch and what the
+Started by :class:`vlcourse.grading.sandbox.forkserver.ForkServer` as
+``python -m vlcourse.grading.sandbox.zygote CONTROL_FD [sandboxed]``. During start-up it imports torch and what the
 assignment preloads, pays torch's first-use costs (the first optimiser step alone takes seconds),
 then replaces the withheld reference functions with stubs. Everything up to here is trusted code.
 Then it waits on the control socket and, for each ``fork`` request, forks a runner that serves one
-submission (:class:`vlcourse.grading.child.Runner`). A fork costs milliseconds, so no submission
+submission (:class:`vlcourse.grading.sandbox.child.Runner`). A fork costs milliseconds, so no submission
 pays for the interpreter and torch start-up again.
 
 Control messages are small JSON objects over a ``SOCK_SEQPACKET`` Unix socket; a ``fork`` request
@@ -166,9 +166,9 @@ def become_runner(request: dict, request_fd: int, reply_fd: int, output_fd: int)
     """In the forked child: limits, output, folder and seeds, then serve the grader until it hangs up."""
     import torch
 
-    from vlcourse.grading.child import Runner, seed_everything
-    from vlcourse.grading.limits import Limits, apply_rlimits
-    from vlcourse.grading.protocol import ChannelClosed, write_frame
+    from vlcourse.grading.sandbox.child import Runner, seed_everything
+    from vlcourse.grading.sandbox.limits import Limits, apply_rlimits
+    from vlcourse.grading.sandbox.protocol import ChannelClosed, write_frame
 
     os.setsid()
     signal.signal(signal.SIGINT, signal.default_int_handler)  # KeyboardInterrupt, as in any Python
@@ -278,8 +278,8 @@ def main(argv: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # as the sandbox's init it then ignores SIGINT from runners
     import torch
 
-    from vlcourse.grading.child import Runner, preload, withhold  # noqa: F401 - imported once, here
-    from vlcourse.grading.limits import apply_rlimits  # noqa: F401
+    from vlcourse.grading.sandbox.child import Runner, preload, withhold  # noqa: F401 - imported once, here
+    from vlcourse.grading.sandbox.limits import apply_rlimits  # noqa: F401
 
     torch.set_num_threads(1)  # one thread while warming up: no OpenMP pool for the children to inherit
     preload([n for n in os.environ.get("VLCOURSE_PRELOAD", "").split(",") if n])

@@ -1,13 +1,13 @@
 """The student runner: the untrusted side of the grading boundary.
 
-Forked for each submission by the warm zygote (:mod:`vlcourse.grading.zygote`) inside the
+Forked for each submission by the warm zygote (:mod:`vlcourse.grading.sandbox.zygote`) inside the
 sandbox, in the submission's scratch folder, with resource limits;
-:class:`vlcourse.grading.runner.StudentRunner` talks to it over two pipes. It executes the
+:class:`vlcourse.grading.sandbox.runner.StudentRunner` talks to it over two pipes. It executes the
 submission's cells one at a time in an IPython shell (so magics behave as in Jupyter) and then
 serves calls from the grader. Nothing in here is trusted: every reply is checked
 again on the grader's side, and all comparisons happen there.
 
-Requests (plain data, see :mod:`vlcourse.grading.protocol`):
+Requests (plain data, see :mod:`vlcourse.grading.sandbox.protocol`):
 
 * ``{"op": "exec", "source": str}`` -> ``{"ok": bool, "error": str | None}``
 * ``{"op": "call", "target": TARGET, "args": list, "kwargs": dict, "keep": bool}``
@@ -26,7 +26,7 @@ import random
 import sys
 import traceback
 
-from vlcourse.grading.protocol import read_frame, write_frame
+from vlcourse.grading.sandbox.protocol import read_frame, write_frame
 
 MAX_ERROR_CHARS = 2000
 

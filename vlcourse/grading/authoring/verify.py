@@ -15,14 +15,14 @@ from pathlib import Path
 import nbformat
 from tqdm.auto import tqdm
 
-from vlcourse.grading.assignment import Assignment
+from vlcourse.grading.authoring.assignment import Assignment
 from vlcourse.grading.classroom import default_workers, grade_many
-from vlcourse.grading import diagnosis
+from vlcourse.grading.integrity import diagnosis
 from vlcourse.grading.grade import SubmissionResult
-from vlcourse.grading.mutation import MutationRun, all_mutants, mutant_folders, mutation_run, summary_lines
-from vlcourse.grading.mutation_report import write_mutation_report
-from vlcourse.grading.plugin import GradedTest, cell_points, collect_graded_tests
-from vlcourse.grading.variants import Variant, blank_submission, read_variants, solution_submission, variant_submission
+from vlcourse.grading.authoring.mutation import MutationRun, all_mutants, mutant_folders, mutation_run, summary_lines
+from vlcourse.grading.authoring.mutation_report import write_mutation_report
+from vlcourse.grading.suite.plugin import GradedTest, cell_points, collect_graded_tests
+from vlcourse.grading.authoring.variants import Variant, blank_submission, read_variants, solution_submission, variant_submission
 
 
 @dataclass
@@ -111,7 +111,7 @@ def verify_assignment(assignment: Assignment, log=print, workers: int | None = N
     """Run every verification for one assignment; returns the checks (all ok = verified).
 
     With ``mutants`` the graded cells' mutants are graded in the same class run (see
-    :mod:`vlcourse.grading.mutation`); ``cells`` limits that to some cells and skips the other
+    :mod:`vlcourse.grading.authoring.mutation`); ``cells`` limits that to some cells and skips the other
     checks but the solution's (quick iteration on one cell's tests); ``report`` writes the HTML page.
     """
     started = time.monotonic()

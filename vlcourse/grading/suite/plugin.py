@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from vlcourse.grading.runner import StudentError, StudentRunner
-from vlcourse.grading.student import Student
+from vlcourse.grading.sandbox.runner import StudentError, StudentRunner
+from vlcourse.grading.suite.student import Student
 
 MARKER_HELP = ("grade(cell, points, hint='', call_seconds=None): the graded cell this hidden test scores, its points, "
-               "and optionally its own limit per call (default: scaled from the reference, see vlcourse.grading.timing)")
+               "and optionally its own limit per call (default: scaled from the reference, see vlcourse.grading.sandbox.timing)")
 
 
 @dataclass
@@ -104,7 +104,7 @@ class GradingPlugin(CollectPlugin):
 
     ``selected`` (node ids) runs only those tests, the others deselected; with ``stop_at_first_loss``
     the session ends at the first test that does not earn all its points (mutation testing only asks
-    whether a cell loses points, see :mod:`vlcourse.grading.mutation`).
+    whether a cell loses points, see :mod:`vlcourse.grading.authoring.mutation`).
     """
 
     def __init__(self, runner: StudentRunner, submitted: SubmittedFiles, unavailable_cells: dict[str, str],
@@ -146,7 +146,7 @@ class GradingPlugin(CollectPlugin):
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item):
         test = graded_test_from_item(item)
-        self._runner.current_test = test.name  # its calls get its limit (vlcourse.grading.timing)
+        self._runner.current_test = test.name  # its calls get its limit (vlcourse.grading.sandbox.timing)
         if test.cell in self.unavailable_cells:
             raise StudentError(self.unavailable_cells[test.cell])
 

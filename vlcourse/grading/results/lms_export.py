@@ -1,6 +1,6 @@
 """Grades as an LMS takes them back: Canvas's gradebook import CSV and Moodle's grading worksheet.
 
-The student identifiers come from the download the class was read from (:mod:`vlcourse.grading.lms`),
+The student identifiers come from the download the class was read from (:mod:`vlcourse.grading.intake.lms`),
 so the file imports without matching names by hand:
 
 * **Canvas** (Grades > Import): columns ``Student, ID, SIS User ID, SIS Login ID, Section`` and
@@ -11,7 +11,7 @@ so the file imports without matching names by hand:
 * **Moodle** (the assignment's "Upload grading worksheet"; enable the *offline grading worksheet*
   feedback type): ``Identifier`` is ``Participant <id>``, the id in the download's folder names.
 
-The score written is ``final``: the total after any late penalty (:mod:`vlcourse.grading.due`).
+The score written is ``final``: the total after any late penalty (:mod:`vlcourse.grading.intake.due`).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from vlcourse.grading.due import Lateness
+from vlcourse.grading.intake.due import Lateness
 from vlcourse.grading.grade import SubmissionResult
-from vlcourse.grading.lms import Intake
+from vlcourse.grading.intake.lms import Intake
 
 CANVAS_FILE = "canvas_import.csv"
 MOODLE_FILE = "moodle_grading_worksheet.csv"

@@ -1,6 +1,6 @@
 """``vlcourse verify NN --mutants``: how many wrong versions of each graded cell the hidden suite catches.
 
-Every mutant (:mod:`vlcourse.grading.mutants`) is the solution notebook with one graded cell changed
+Every mutant (:mod:`vlcourse.grading.authoring.mutants`) is the solution notebook with one graded cell changed
 slightly. All of them are graded in the same class run as the rest of ``vlcourse verify`` (one warm
 sandbox per worker), each on the tests of its own cell only, stopping at the first test that loses
 points. A mutant is
@@ -30,12 +30,12 @@ from pathlib import Path
 
 import nbformat
 
-from vlcourse.grading.assignment import Assignment
+from vlcourse.grading.authoring.assignment import Assignment
 from vlcourse.grading.workers import Focus
 from vlcourse.grading.grade import SubmissionResult
-from vlcourse.grading.mutants import Mutant, generate_mutants
-from vlcourse.grading.plugin import GradedTest
-from vlcourse.grading.variants import reference_files, replace_cell, write_submission
+from vlcourse.grading.authoring.mutants import Mutant, generate_mutants
+from vlcourse.grading.suite.plugin import GradedTest
+from vlcourse.grading.authoring.variants import reference_files, replace_cell, write_submission
 
 MAX_EQUIVALENT_SHARE = 0.15
 EQUIVALENTS_FILE = "equivalent_mutants.toml"

@@ -4,14 +4,14 @@ nbgrader's ``zip_collect`` is the model: a regular expression with named groups 
 name into a student and a file, and among several copies of a file the newest counts. We go
 further: the layout is recognised on its own, a student may hand in several files, Canvas's
 resubmission copies (``simclr-1.ipynb``) are ranked, and zips inside a student's hand-in are
-unpacked safely (:mod:`vlcourse.grading.unzip`).
+unpacked safely (:mod:`vlcourse.grading.intake.unzip`).
 
 * **Canvas** names every file ``<name>[_LATE]_<user id>_<submission id>_<original file name>``
   in one flat folder (``doejane_LATE_1234_5678_simclr.ipynb``). The late marker is read in any case
   (``_late_``, ``_Late_``): downloads renamed by hand or by another tool still count as Canvas files.
 * **Moodle** makes a folder per participant, ``<Full Name>_<participant id>_assignsubmission_file_``,
   or, with "download in folders" off, prefixes each file the same way.
-* Anything else goes to :func:`vlcourse.grading.submission.find_submissions` (a folder per
+* Anything else goes to :func:`vlcourse.grading.intake.submission.find_submissions` (a folder per
   student, nbgrader's ``submitted/`` and exchange layouts), with the exchange's hand-in times.
 
 Every hand-in is staged (copied) under the output folder, so the download itself is never changed.
@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from vlcourse.grading.due import parse_time
-from vlcourse.grading.submission import find_submissions
-from vlcourse.grading.unzip import DOWNLOAD_ZIP, JUNK, content_root, safe_extract, unpack_student_zip
+from vlcourse.grading.intake.due import parse_time
+from vlcourse.grading.intake.submission import find_submissions
+from vlcourse.grading.intake.unzip import DOWNLOAD_ZIP, JUNK, content_root, safe_extract, unpack_student_zip
 from vlcourse.usererrors import UserError
 
 # The name holds no underscore, so "late" inside a name (``slater``) is never taken for the marker.

@@ -259,7 +259,7 @@ def operator_remove_statement(node: cst.SimpleStatementLine) -> Iterable[cst.Sim
 
 def operator_swap_args(node: cst.Call) -> Iterable[cst.Call]:
     """Two neighbouring positional arguments swapped (of a call symmetric in them, such as ``transpose``, the
-    generator drops the mutant: see :func:`vlcourse.grading.mutants.observable_key`)."""
+    generator drops the mutant: see :func:`vlcourse.grading.authoring.mutants.observable_key`)."""
     positional = [i for i, a in enumerate(node.args) if a.keyword is None and a.star == ""]
     for first, second in zip(positional, positional[1:]):
         if second != first + 1:

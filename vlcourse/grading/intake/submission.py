@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 
-from vlcourse.grading.runner import Cell
+from vlcourse.grading.sandbox.runner import Cell
 
 SKIP_TAG = "skip-grading"  # cells (experiments, self-checks) the grader need not run
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024

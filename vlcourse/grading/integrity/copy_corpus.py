@@ -1,7 +1,7 @@
 """Measuring copy detection: independent solutions must not be flagged, disguised copies must.
 
 An assignment's measurement class has one student per file, each the solution notebook with one
-graded cell replaced (:func:`vlcourse.grading.variants.replace_cell`) and tokenised as grading does:
+graded cell replaced (:func:`vlcourse.grading.authoring.variants.replace_cell`) and tokenised as grading does:
 
 * **independent** — the solution, every correct alternative in ``grader/NN/alternatives/`` (written
   independently: loops, vectorised, other library calls), and every known mistake and sample
@@ -25,9 +25,9 @@ import ast
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from vlcourse.grading.assignment import Assignment
-from vlcourse.grading.similarity import FLAG_SCORE, MIN_TOKENS, Match, binds, find_matches, own_tokens
-from vlcourse.grading.variants import Variant, read_variants, replace_cell
+from vlcourse.grading.authoring.assignment import Assignment
+from vlcourse.grading.integrity.similarity import FLAG_SCORE, MIN_TOKENS, Match, binds, find_matches, own_tokens
+from vlcourse.grading.authoring.variants import Variant, read_variants, replace_cell
 
 DEAD_STATEMENTS = ("debug = False", "_ = None", "print('checking shapes')", "checked = True")
 

@@ -2,7 +2,7 @@
 
 Plots (matplotlib, inlined as PNG): the score distribution of each graded cell, the pass rate of
 every hidden test, and how many students made each known mistake (their failure signatures, see
-:mod:`vlcourse.grading.diagnosis`). Tables: submissions that crashed, timed out or were malformed,
+:mod:`vlcourse.grading.integrity.diagnosis`). Tables: submissions that crashed, timed out or were malformed,
 the slowest submissions, copy-detection flags and checks that need a human look.
 """
 
@@ -14,7 +14,7 @@ import io
 from collections import Counter
 from pathlib import Path
 
-from vlcourse.grading.diagnosis import Signature, labels, mistake_counts, mistake_students
+from vlcourse.grading.integrity.diagnosis import Signature, labels, mistake_counts, mistake_students
 from vlcourse.grading.grade import SubmissionResult
 
 STYLE = ("body{font-family:sans-serif;max-width:64em;margin:2em auto;color:#222}"

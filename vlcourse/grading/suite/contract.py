@@ -11,7 +11,7 @@ import torch
 
 def call_and_inputs(student, name: str, args: list):
     """The notebook's ``name`` called on ``args`` in the runner: ``(value, args as they are after the call, kwargs)``."""
-    result = student.lib("vlcourse.grading.probes.call_and_inputs")(student.ref(name), list(args))
+    result = student.lib("vlcourse.grading.suite.probes.call_and_inputs")(student.ref(name), list(args))
     assert type(result) in (list, tuple) and len(result) == 3, f"{name}(...) could not be checked"
     return result
 

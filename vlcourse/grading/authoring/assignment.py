@@ -22,7 +22,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vlcourse.grading.limits import Limits
+from vlcourse.grading.sandbox.limits import Limits
 from vlcourse.paths import repo_root
 
 

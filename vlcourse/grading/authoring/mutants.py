@@ -5,7 +5,7 @@ test suite by the wrong programs it catches. Here the programs are the graded ce
 notebook and the suite is the hidden one. The operators are mutmut's node operators
 (``mutmut.mutation.mutators``: pure functions from a libcst node to its mutated versions, so they
 apply to a cell's source as well as to a file; cosmic-ray's operators need a module on disk and a
-session database for each run) plus this course's own (:mod:`vlcourse.grading.mutant_operators`).
+session database for each run) plus this course's own (:mod:`vlcourse.grading.authoring.mutant_operators`).
 
 Only the code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` is mutated: the rest of the
 cell is given to the student. Two kinds of change are never generated because no test on this
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from vlcourse.grading.mutant_operators import OPERATORS, TAKES_INPUTS
+from vlcourse.grading.authoring.mutant_operators import OPERATORS, TAKES_INPUTS
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 UNOBSERVABLE_KEYWORDS = ("device",)
@@ -36,7 +36,7 @@ class Mutant:
 
     id: str  # "<cell>:<8 hex digits of its code>": stable while the cell's solution is unchanged
     cell: str
-    operator: str  # "mutmut:<operator>" or one of ours (see vlcourse.grading.mutant_operators)
+    operator: str  # "mutmut:<operator>" or one of ours (see vlcourse.grading.authoring.mutant_operators)
     line: int  # 1-based line of the cell where the change starts
     source: str  # the whole mutated cell
 

@@ -9,8 +9,8 @@ from collections import Counter
 from pathlib import Path
 
 from vlcourse.grading.grade import SubmissionResult, safe_name
-from vlcourse.grading.sandbox import WEAKER_ISOLATION_NOTE
-from vlcourse.grading.similarity import summary_lines
+from vlcourse.grading.sandbox.sandbox import WEAKER_ISOLATION_NOTE
+from vlcourse.grading.integrity.similarity import summary_lines
 
 STATUS_TEXT = {"ok": "", "malformed": "malformed notebook", "timeout": "timed out", "crashed": "crashed"}
 
@@ -20,7 +20,7 @@ def write_csv(results: list[SubmissionResult], cells: list[str], path: Path, lat
 
     ``isolation`` says how the submission ran (``sandbox``, or ``process`` where bubblewrap was
     missing: weaker); ``review`` lists what a human should look at (copy flags, broken checks).
-    With ``lateness`` (student -> :class:`vlcourse.grading.due.Lateness`) four columns follow:
+    With ``lateness`` (student -> :class:`vlcourse.grading.intake.due.Lateness`) four columns follow:
     ``handed_in, late, penalty, final`` (the total after the late penalty).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -82,7 +82,7 @@ def feedback_html(result: SubmissionResult, title: str) -> str:
 
 
 def diagnosis_html(mistakes: list[str]) -> str:
-    """The known mistakes a cell's failures match, in plain words (vlcourse.grading.diagnosis); '' if none."""
+    """The known mistakes a cell's failures match, in plain words (vlcourse.grading.integrity.diagnosis); '' if none."""
     e = html.escape
     if len(mistakes) == 1:
         return (f"<p class='diagnosis'><b>Your results on this cell are exactly those of a common mistake:</b> "

@@ -10,8 +10,8 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from vlcourse.grading.class_report import STYLE, figure_tag, new_figure, table
-from vlcourse.grading.mutation import MutationRun
+from vlcourse.grading.results.class_report import STYLE, figure_tag, new_figure, table
+from vlcourse.grading.authoring.mutation import MutationRun
 
 COLOURS = {"killed": "#54a24b", "equivalent": "#bab0ac", "survived": "#e45756"}
 

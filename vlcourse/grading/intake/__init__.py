@@ -1,0 +1,1 @@
+"""Intake: submission folders, LMS downloads (Canvas, Moodle), zips inside hand-ins, due dates."""

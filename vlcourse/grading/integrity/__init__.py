@@ -1,0 +1,1 @@
+"""Integrity: copy detection and the diagnosis of known mistakes."""
