@@ -69,7 +69,7 @@ def executed(tmp_path_factory):
     try:
         for name in NOTEBOOKS:
             nb = nbformat.read(LECTURES / name, as_version=4)
-            NotebookClient(nb, timeout=240, kernel_name="python3", resources={"metadata": {"path": str(LECTURES)}}).execute()
+            NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(LECTURES)}}).execute()
             nbformat.write(nb, out / name)
     finally:
         if old is None:
