@@ -1,79 +1,82 @@
-"""The hidden tests of ``grader/01_simclr/test_simclr.py`` run as nbgrader autograder cells.
+"""The hidden tests of ``grader/NN_name/test_*.py`` run as nbgrader autograder cells.
 
 nbgrader runs its tests *inside the student's kernel*, after the student's own cells. Rather than a
-hand-kept rewrite of each hidden test (which drifts whenever the suite changes), each nbgrader
-test cell loads the hidden test module itself and calls one test function with in-kernel stand-ins
-for the fixtures vlcourse's grader gives it:
+hand-kept rewrite of each hidden test (which drifts whenever a suite changes), each nbgrader test
+cell loads the hidden test module itself and calls one test function with in-kernel stand-ins for
+the fixtures vlcourse's grader gives it. The same stand-ins serve every assignment:
 
-* ``student``: the kernel's own globals (``student.nt_xent_loss(...)`` calls the student's function;
-  ``student.lib(dotted)`` imports; ``student.ref(name)`` is the global itself). Tensor arguments are
-  copied on each call, as they are when they cross vlcourse's process boundary, so a function that
-  modifies its inputs in place cannot also change the test's own copy of them;
+* ``student``: vlcourse's own :class:`~vlcourse.grading.suite.student.Student` proxy, talking to a
+  :class:`KernelRunner` instead of a runner process. That runner is vlcourse's
+  :class:`~vlcourse.grading.sandbox.child.Runner` (the code that serves calls in a sandboxed runner)
+  on the kernel's globals, and every request and reply goes through the protocol's ``encode`` /
+  ``decode`` as it would across the process boundary. So calls by name, ``student.lib(...)`` (library
+  code and probes, imported in the kernel), ``student.ref`` / ``libref`` arguments, handles of objects
+  that are not plain data (modules, clients, scripted endpoints) and ``.keep()`` behave as under
+  ``vlcourse grade``; tensor arguments are copies (a function that modifies its inputs in place cannot
+  also change the test's own copy), results are plain data or handles, and an exception raised by the
+  student's code is a ``StudentError``;
 * ``submitted``: the files handed in, from nbgrader's ``submitted/<student>/<assignment>/``, as
-  vlcourse scores the handed-in encoder and not the copy the grade-budget training cell rewrites;
+  vlcourse scores the handed-in file and not the copy a grade-budget training cell rewrites;
 * ``credit``: partial credit, returned as the cell's last value (nbgrader's partial-credit rule).
 
 So both tools run the same checks, with the same inputs, seeds, tolerances and points. What differs
 is forced by where nbgrader runs them: the reference sits in the student's kernel (nothing is
-withheld there), the trusted-side cross-checks compare the kernel with itself, and warnings are
-silenced, because nbgrader scores any output on stderr as a failed test.
+withheld there), the hidden module and its per-process caches are loaded once per notebook (nbgrader
+has no grading process that outlives a kernel), the trusted-side cross-checks compare the kernel with
+itself, and what the test and the student's code write to stdout and stderr while a check runs is
+swallowed (nbgrader scores any output on stderr as a failed test, and a second output would hide the
+partial credit; vlcourse keeps a runner's output out of the scores too).
 """
 
 from __future__ import annotations
 
-import importlib
+import contextlib
 import importlib.util
 import inspect
+import io
 import sys
+import types
 import warnings
 from pathlib import Path
 
-HIDDEN_TESTS = Path(__file__).resolve().parents[2] / "grader" / "01_simclr" / "test_simclr.py"
+from vlcourse.grading.sandbox.child import Runner, describe_error
+from vlcourse.grading.sandbox.protocol import decode, encode
+from vlcourse.grading.sandbox.runner import StudentError
+from vlcourse.grading.suite.student import Student
+
+HERE = Path(__file__).resolve().parent
 
 
-class KernelStudent:
-    """The ``student`` fixture inside the student's own kernel."""
+class KernelRunner(Runner):
+    """vlcourse's runner-side call handling (targets, references, handles, plain results) on the kernel's globals."""
 
     def __init__(self, namespace: dict):
-        self._namespace = namespace
+        self.shell = types.SimpleNamespace(user_ns=namespace)  # what Runner reads of its IPython shell
+        self.handles = {}
+        self.next_handle = 1
 
-    def __getattr__(self, name: str):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return called_with_copies(self.ref(name))
 
-    def lib(self, dotted: str):
-        return called_with_copies(self.libref(dotted))
+class InKernelChannel:
+    """What :class:`Student` needs of a ``StudentRunner``, with the runner in this very kernel.
 
-    def libref(self, dotted: str):
-        from vlcourse.grading.sandbox.child import import_dotted
+    Requests and replies are encoded and decoded as on vlcourse's pipes (``torch.save``, then
+    ``torch.load(weights_only=True)`` and the plain-data check), so arguments and results are copies
+    and only plain data or handles come back. There are no time limits (nbgrader's per-cell timeout
+    is the only one), so no function is ever marked as hung.
+    """
 
-        return import_dotted(dotted)
+    def __init__(self, namespace: dict):
+        self.runner = KernelRunner(namespace)
+        self.hung: dict[str, str] = {}
+        self.current_test: str | None = None
 
-    def ref(self, name: str):
+    def call(self, target: dict, args: list, kwargs: dict, keep: bool = False):
+        request = decode(encode({"op": "call", "target": target, "args": args, "kwargs": kwargs, "keep": keep}))
         try:
-            return self._namespace[name]
-        except KeyError:
-            raise NameError(f"name {name!r} is not defined by your notebook") from None
-
-
-def copies(value):
-    """Tensors copied, inside lists, tuples and dicts; every other object passed as it is."""
-    import torch
-
-    if isinstance(value, torch.Tensor):
-        return value.detach().clone().requires_grad_(value.requires_grad)
-    if type(value) in (list, tuple):
-        return type(value)(copies(v) for v in value)
-    if type(value) is dict:
-        return {k: copies(v) for k, v in value.items()}
-    return value
-
-
-def called_with_copies(function):
-    def call(*args, **kwargs):
-        return function(*copies(args), **copies(kwargs))
-    return call
+            reply = self.runner.call(request)
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - the runner reports every failure of student code
+            raise StudentError(describe_error(exc)) from None
+        return decode(encode(reply))["value"]
 
 
 class HandedIn:
@@ -85,7 +88,7 @@ class HandedIn:
 
     def path(self, name: str) -> str:
         if not (self.folder / name).is_file():
-            raise FileNotFoundError(f"no handed-in {name} in {self.folder}")
+            raise StudentError(f"your submission has no file {name!r}: run the cell that saves it, and submit it")
         return str(self.folder / name)
 
 
@@ -97,30 +100,44 @@ class Credit:
         self.fraction = min(1.0, max(0.0, float(fraction)))
 
 
-def hidden_module():
-    if "_vlcourse_hidden_tests" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("_vlcourse_hidden_tests", HIDDEN_TESTS)
+_students: dict[int, Student] = {}  # one per kernel namespace, as vlcourse's is one per submission
+
+
+def kernel_student(namespace: dict) -> Student:
+    if id(namespace) not in _students:
+        _students[id(namespace)] = Student(InKernelChannel(namespace))
+    return _students[id(namespace)]
+
+
+def hidden_module(test_file: str):
+    """The hidden test module, loaded once per kernel (as once per vlcourse grading process)."""
+    path = Path(test_file)
+    name = f"_vlcourse_hidden_{path.parent.name}_{path.stem}"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
+        sys.modules[name] = module
         spec.loader.exec_module(module)
-    return sys.modules["_vlcourse_hidden_tests"]
+    return sys.modules[name]
 
 
-def run_hidden_test(name: str, points: float, namespace: dict) -> float:
-    """Run hidden test ``name`` against the kernel's globals; the points earned (raises if it fails)."""
+def run_hidden_test(test_file: str, name: str, points: float, namespace: dict) -> float:
+    """Run hidden test ``name`` of ``test_file`` against the kernel's globals; the points earned (raises if it fails)."""
     warnings.filterwarnings("ignore")
-    test = getattr(hidden_module(), name)
-    credit = Credit()
-    fixtures = {"student": KernelStudent(namespace), "submitted": HandedIn(), "credit": credit}
-    test(**{p: fixtures[p] for p in inspect.signature(test).parameters})
+    swallowed = io.StringIO()
+    with contextlib.redirect_stdout(swallowed), contextlib.redirect_stderr(swallowed):
+        test = getattr(hidden_module(test_file), name)
+        credit = Credit()
+        fixtures = {"student": kernel_student(namespace), "submitted": HandedIn(), "credit": credit}
+        test(**{p: fixtures[p] for p in inspect.signature(test).parameters})
     return round(points * credit.fraction, 4)
 
 
-def check_source(test_name: str, points: float) -> str:
+def check_source(test_file: Path, test_name: str, points: float) -> str:
     """Source of the nbgrader test cell for one hidden test: all of it hidden from students."""
-    return (f"# Hidden check: {test_name} of vlcourse's grader/01_simclr, run in this kernel\n"
+    return (f"# Hidden check: {test_name} of vlcourse's grader/{test_file.parent.name}, run in this kernel\n"
             "### BEGIN HIDDEN TESTS\n"
-            f"import sys as _sys\n_sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
+            f"import sys as _sys\nif {str(HERE)!r} not in _sys.path:\n    _sys.path.insert(0, {str(HERE)!r})\n"
             "from in_kernel import run_hidden_test as _run_hidden_test\n"
-            f"_run_hidden_test({test_name!r}, {points!r}, globals())\n"
+            f"_run_hidden_test({str(test_file)!r}, {test_name!r}, {points!r}, globals())\n"
             "### END HIDDEN TESTS")
