@@ -220,3 +220,21 @@ def test_a_sandbox_that_cannot_start_stops_the_class_instead_of_zeroing_it(tmp_p
     with pytest.raises(ServerError, match="could not start"):
         grade_class(broken, tmp_path / "class", tmp_path / "out", progress=False, workers=1)
     assert not list((tmp_path / "out").glob("results/*.json"))  # nobody got a zero for it
+
+
+def test_a_preloaded_loader_is_called_once_in_the_zygote_and_runners_find_its_result(tmp_path):
+    """``module:function`` in an assignment's preload: the model is read before the fork, not per submission."""
+    spec = RunnerSpec(limits=FAST, sandbox=bwrap_works(), preload=["vlcourse.icl.data:load_clip", "no_such_module:f",
+                                                                 "vlcourse.icl.data:no_such_function"])
+    source = "from vlcourse.icl.data import load_clip\ndef loaded():\n    return load_clip.cache_info().currsize"
+    with ForkServer(spec, tmp_path) as warm:
+        for _ in range(2):
+            runner, statuses = run(warm, source)
+            assert statuses == ["ok"] and Student(runner).loaded() == 1, "the CLIP model was not loaded in the zygote"
+            runner.close()
+    cold = RunnerSpec(limits=FAST, sandbox=bwrap_works(), preload=["vlcourse.icl.data"])
+    (tmp_path / "cold").mkdir()
+    with ForkServer(cold, tmp_path / "cold") as warm:
+        runner, statuses = run(warm, source)
+        assert statuses == ["ok"] and Student(runner).loaded() == 0  # an import alone loads nothing
+        runner.close()

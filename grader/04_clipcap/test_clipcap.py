@@ -16,7 +16,7 @@ import torch.nn.functional as F
 import vlcourse.clip as refclip
 import vlcourse.clipcap as ref
 from vlcourse.checkpoints import load_checkpoint
-from vlcourse.clip.probes import SeededTextEncoder
+from vlcourse.clip.probes import SeededTextEncoder, reference_text_encoder
 from vlcourse.clipcap import probes
 from vlcourse.grading.suite.tolerances import assert_close
 
@@ -137,12 +137,12 @@ def test_zero_shot_classifier_one_template(student):
 def test_zero_shot_classifier_with_the_tiny_clip(student):
     """with the tiny CLIP's text tower and the shapes templates, the classifier equals the reference's"""
     encoder = student.lib("vlcourse.clip.probes.reference_text_encoder").keep("tiny")
-    model, tokenizer, _ = refclip.load_reference("tiny")
     vocab = refclip.zero_shot_data("heldout", 1)[2]
     templates = refclip.shape_templates("color", vocab)
     got = student.zero_shot_classifier(encoder, vocab["color"], templates)
-    assert_close(got, refclip.zero_shot_classifier(refclip.text_encoder(model, tokenizer), vocab["color"], templates),
-                 "float32", what="colour classifier of the tiny CLIP")
+    want = computed_once(("tiny clip colour classifier",), lambda: refclip.zero_shot_classifier(
+        reference_text_encoder("tiny"), vocab["color"], templates))
+    assert_close(got, want, "float32", what="colour classifier of the tiny CLIP")
 
 
 @grade(cell="zero_shot_classifier", points=0.25, hint="Do not modify classnames or templates; keep the dtype encode_text returns.")
@@ -211,19 +211,20 @@ def trained_pieces():
     return lm, tokenizer, data.features
 
 
-_decoded: dict = {}
+_computed: dict = {}
 
 
-def decoded_once(key, decode):
-    """``decode()``, computed once per grading process for each ``key``.
+def computed_once(key, compute):
+    """``compute()``, run once per grading process for each ``key``.
 
     Reference decoding is the slowest part of grading 04 (beam search without a cache, on the trusted
-    side). Its inputs here are fixed (the course's weights, seeded features) or, for the captions of a
-    student's prefix, part of the key (the prefix's bytes): a cached answer is the answer.
+    side), and the tiny CLIP's classifier the next. Their inputs here are fixed (the course's weights,
+    seeded features) or, for the captions of a student's prefix, part of the key (the prefix's bytes):
+    a cached answer is the answer.
     """
-    if key not in _decoded:
-        _decoded[key] = decode()
-    return _decoded[key]
+    if key not in _computed:
+        _computed[key] = compute()
+    return _computed[key]
 
 
 def check_trained_mapper_captions(student, kind):
@@ -234,9 +235,9 @@ def check_trained_mapper_captions(student, kind):
     handle = student_mapper(student, kind, entry.config["mapper"], state, dtype="float32")
     prefix = handle(feats)
     assert_close(prefix, mapper(feats).detach(), "float32", what="prefix of the trained mapper")
-    want = decoded_once(("trained", kind), lambda: ref.generate_caption(probes.DecodingModel(mapper, lm), feats,
+    want = computed_once(("trained", kind), lambda: ref.generate_caption(probes.DecodingModel(mapper, lm), feats,
                                                                         tokenizer.eos_id, max_length=20))
-    got = decoded_once(("prefix", kind, tuple(prefix.shape), str(prefix.dtype), prefix.detach().numpy().tobytes()),
+    got = computed_once(("prefix", kind, tuple(prefix.shape), str(prefix.dtype), prefix.detach().numpy().tobytes()),
                        lambda: ref.generate_caption(probes.DecodingModel(probes.FixedPrefix(prefix, feats), lm), feats,
                                                     tokenizer.eos_id, max_length=20))
     assert [tokenizer.decode(c) for c in got] == [tokenizer.decode(c) for c in want], "the trained weights give other captions"
@@ -445,7 +446,7 @@ def test_generate_greedy_with_the_caption_gpt(student):
     feats = randn(6, 6, seed=51)
     for max_length in (20, 4):
         got = as_captions(student.generate_caption(handle, feats, 2, max_length=max_length), "greedy")
-        want = decoded_once(("greedy", max_length), lambda: ref.generate_caption(reference, feats, 2, max_length=max_length))
+        want = computed_once(("greedy", max_length), lambda: ref.generate_caption(reference, feats, 2, max_length=max_length))
         assert got == want, f"greedy captions (max_length={max_length})"
 
 
@@ -456,7 +457,7 @@ def test_generate_beam_with_the_caption_gpt(student):
     feats = randn(5, 6, seed=52)
     for beam in (3, 5):
         got = as_captions(student.generate_caption(handle, feats, 2, max_length=12, beam_size=beam), f"beam {beam}")
-        want = decoded_once(("beam", beam), lambda: ref.generate_caption(reference, feats, 2, max_length=12, beam_size=beam))
+        want = computed_once(("beam", beam), lambda: ref.generate_caption(reference, feats, 2, max_length=12, beam_size=beam))
         assert got == want, f"beam-search captions (beam_size={beam})"
 
 
@@ -497,7 +498,7 @@ def test_generate_stops_at_max_length_in_both_modes(student):
     feats = randn(4, 6, seed=54)
     for max_length, beam in ((3, 3), (5, 2)):
         got = as_captions(student.generate_caption(handle, feats, 2, max_length=max_length, beam_size=beam), f"beam {beam}")
-        want = decoded_once(("chain gpt", max_length, beam),
+        want = computed_once(("chain gpt", max_length, beam),
                             lambda: ref.generate_caption(gpt, feats, 2, max_length=max_length, beam_size=beam))
         assert got == want, (
             f"caption GPT, max_length={max_length}, beam_size={beam}")
@@ -519,5 +520,6 @@ def test_generate_leaves_inputs(student):
     for beam in (1, 2):
         value, after = student.lib("vlcourse.clipcap.probes.generate_and_inputs")(
             student.ref("generate_caption"), handle, feats, 2, max_length=8, beam_size=beam)
-        assert value == ref.generate_caption(reference, feats, 2, max_length=8, beam_size=beam), f"captions: {value}"
+        want = computed_once(("leaves inputs", beam), lambda: ref.generate_caption(reference, feats, 2, max_length=8, beam_size=beam))
+        assert value == want, f"captions: {value}"
         assert type(after) is torch.Tensor and torch.equal(after, feats), f"clip_embed was modified in place (beam_size={beam})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 import torch
@@ -30,6 +31,7 @@ class SeededTextEncoder:
         return torch.stack(rows).to(self.dtype)  # (K, dim)
 
 
+@functools.cache  # read once per process; 04's preload reads it in the zygote, so runners find it loaded
 def reference_text_encoder(preset: str = "tiny"):
     """The reference tiny CLIP's ``encode_text`` (strings -> (K, D) float32, no gradients)."""
     from vlcourse.clip.model import text_encoder

@@ -16,6 +16,10 @@ from pathlib import Path
 from vlcourse.llm.local import LocalEndpoint
 
 SOCKET_VARIABLE = "VLCOURSE_LLM_SOCKET"
+# The grader's endpoint keeps the answers of this many reproducible requests (temperature 0 or seeded; about
+# a kilobyte each): a class sends the same requests once per submission, and only the first is computed
+# (vlcourse.serve.replay).
+REPLAY_ENTRIES = 20_000
 
 
 class SandboxEndpoint:
@@ -29,7 +33,7 @@ class SandboxEndpoint:
         """Start (or restart, if it died) the endpoint; the sandbox user may enter its folder."""
         if self.endpoint is not None and self.endpoint.proc.poll() is None:
             return
-        self.endpoint = LocalEndpoint(threads=self.threads).wait()
+        self.endpoint = LocalEndpoint(threads=self.threads, replay=REPLAY_ENTRIES).wait()
         os.chmod(self.endpoint.folder, 0o755)  # the sandbox runs as another user id
 
     @property

@@ -36,7 +36,7 @@ class LocalEndpoint:
             client = make_client(LLMConfig(socket=endpoint.socket))
     """
 
-    def __init__(self, models: tuple[str, ...] = (), threads: int | None = None):
+    def __init__(self, models: tuple[str, ...] = (), threads: int | None = None, replay: int = 0):
         self.folder = Path(tempfile.mkdtemp(prefix="vlcourse-llm-"))
         self.socket = str(self.folder / "llm.sock")
         command = [sys.executable, "-m", "vlcourse.serve", "--uds", self.socket]
@@ -44,6 +44,8 @@ class LocalEndpoint:
             command += ["--model", model]
         if threads:
             command += ["--threads", str(threads)]
+        if replay:  # answers of reproducible requests kept and replayed (vlcourse.serve.replay)
+            command += ["--replay", str(replay)]
         self.output: list[str] = []
         self.proc = _SPAWNER.submit(subprocess.Popen, command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                     text=True, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent).result()

@@ -26,6 +26,7 @@ from vlcourse.serve.config import ServeConfig
 from vlcourse.serve.engine import Engine, Failed, Finished, SamplingParams, Sequence, TokenEvent
 from vlcourse.serve.models import ServedModel
 from vlcourse.serve.protocol import APIError, ChatRequest, CompletionRequest, validation_message
+from vlcourse.serve.replay import ReplayCache
 
 
 def chat_prompt(messages) -> str:
@@ -186,6 +187,7 @@ def create_app(engines: dict[str, Engine], config: ServeConfig) -> FastAPI:
     if config.api_keys:  # a shared endpoint: keys and a rate per key (vlcourse.serve.access)
         app.add_middleware(KeyAccess, keys=dict(config.api_keys), rate=config.rate_limit, burst=config.burst)
     created = int(time.time())
+    replay = app.state.replay = ReplayCache(config.replay_entries)  # reproducible requests' answers, if kept
 
     @app.exception_handler(APIError)
     async def api_error(_, exc: APIError):
@@ -220,6 +222,9 @@ def create_app(engines: dict[str, Engine], config: ServeConfig) -> FastAPI:
     @app.post("/v1/completions")
     async def completions(request: CompletionRequest, http: Request):
         engine = find_engine(engines, request.model)
+        key = replay.key("completions", request)
+        if (kept := replay.get(key, "cmpl")) is not None:
+            return JSONResponse(kept)
         prompts = [encode_prompt(engine.served, p) for p in prompts_of(request)]
         check_n(len(prompts) * request.n, config)
         params = sampling(request, request.max_tokens, config, request.logprobs)
@@ -233,11 +238,14 @@ def create_app(engines: dict[str, Engine], config: ServeConfig) -> FastAPI:
         if request.stream:
             return StreamingResponse(_stream_completions(choices, plan, prompts, engine, request, meta),
                                      media_type="text/event-stream")
-        return JSONResponse(await _complete(choices, plan, prompts, engine, request, meta))  # plain data: no re-encoding
+        return JSONResponse(replay.put(key, await _complete(choices, plan, prompts, engine, request, meta)))  # plain data
 
     @app.post("/v1/chat/completions")
     async def chat(request: ChatRequest, http: Request):
         engine = find_engine(engines, request.model)
+        key = replay.key("chat", request)
+        if (kept := replay.get(key, "chatcmpl")) is not None:
+            return JSONResponse(kept)
         ids = encode_prompt(engine.served, chat_prompt(request.messages), "messages")
         check_n(request.n, config)
         max_tokens = request.max_completion_tokens if request.max_completion_tokens is not None else request.max_tokens
@@ -249,7 +257,7 @@ def create_app(engines: dict[str, Engine], config: ServeConfig) -> FastAPI:
                 "model": request.model}
         if request.stream:
             return StreamingResponse(_stream_chat(choices, request, meta, len(ids)), media_type="text/event-stream")
-        return JSONResponse(await _chat(choices, request, meta, len(ids)))
+        return JSONResponse(replay.put(key, await _chat(choices, request, meta, len(ids))))
 
     return app
 

@@ -27,6 +27,8 @@ class ServeConfig:
             listens on loopback or a Unix socket.
         rate_limit: requests per second each key may send (``None``: no limit); beyond it, 429.
         burst: requests a key may send at once before the rate applies.
+        replay_entries: how many answers to reproducible requests (temperature 0, or seeded) to keep and
+            replay when the same request comes again (:mod:`vlcourse.serve.replay`); 0 (default): none.
     """
 
     models: tuple[str, ...] = DEFAULT_MODELS
@@ -42,6 +44,7 @@ class ServeConfig:
     api_keys: dict[str, str] = field(default_factory=dict)
     rate_limit: float | None = None
     burst: int = 20
+    replay_entries: int = 0
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -61,6 +64,8 @@ class ServeConfig:
             raise ValueError("rate_limit is per key: give the keys too (--api-key KEY or --api-keys FILE)")
         from vlcourse.serve.access import is_loopback
 
+        if not isinstance(self.replay_entries, int) or self.replay_entries < 0:
+            raise ValueError(f"replay_entries must be a non-negative integer, got {self.replay_entries!r}")
         if not self.uds and not is_loopback(self.host) and not self.api_keys:
             raise ValueError(f"refusing to serve on {self.host}, which other machines can reach, without API keys: "
                              "give --api-key KEY or --api-keys FILE (one key per student or TA)")

@@ -89,7 +89,8 @@ class BackgroundServer:
         self.engines = engines if engines is not None else build_engines(config)
         self.socket = bind_socket(config)
         self.url = base_url(config, self.socket)
-        self.server = uvicorn.Server(uvicorn_config(create_app(self.engines, config), config))
+        self.app = create_app(self.engines, config)
+        self.server = uvicorn.Server(uvicorn_config(self.app, config))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
 
     def start(self) -> BackgroundServer:
@@ -151,6 +152,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="requests per second each key may send; beyond it, 429 with Retry-After "
                              f"(default with keys: {DEFAULT_RATE_LIMIT:g})")
     parser.add_argument("--burst", type=int, default=defaults.burst, help="requests a key may send at once")
+    parser.add_argument("--replay", type=int, default=defaults.replay_entries, metavar="N",
+                        help="keep the answers of up to N reproducible requests (temperature 0 or a seed) and "
+                             "answer the same request again from them (default: 0, off)")
 
 
 DEFAULT_RATE_LIMIT = 20.0  # requests per second per key on a shared endpoint: a notebook's loop is well under it
@@ -175,7 +179,8 @@ def config_from_args(args: argparse.Namespace) -> ServeConfig:
     return ServeConfig(models=models, host=args.host, port=args.port, uds=args.uds, max_batch=args.max_batch,
                        threads=args.threads, log_level=args.log_level, api_keys=keys,
                        rate_limit=rate if rate is not None else (DEFAULT_RATE_LIMIT if keys else None),
-                       burst=getattr(args, "burst", ServeConfig().burst))
+                       burst=getattr(args, "burst", ServeConfig().burst),
+                       replay_entries=getattr(args, "replay", ServeConfig().replay_entries))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,7 +38,7 @@ class Assignment:
     files: list[str] = field(default_factory=list)
     reference_files: dict[str, str] = field(default_factory=dict)  # submitted file -> function(path) writing it
     untrained_files: dict[str, str] = field(default_factory=dict)  # the same from an untrained model (file mutants)
-    preload: list[str] = field(default_factory=list)  # modules the runner imports during start-up
+    preload: list[str] = field(default_factory=list)  # modules the runner imports during start-up; "module:function" also calls it
     llm: bool = False  # serve the LLM endpoint into the sandbox on a Unix socket
     submissions_per_worker: int | None = None  # None: classroom.SUBMISSIONS_PER_WORKER
     limits: Limits = field(default_factory=Limits)

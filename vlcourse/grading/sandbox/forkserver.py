@@ -51,7 +51,8 @@ class RunnerSpec:
     Attributes:
         limits: resource limits of each runner (see :class:`vlcourse.grading.sandbox.limits.Limits`).
         withheld: ``package.module.attr`` names replaced by stubs before any student code runs.
-        preload: modules the zygote imports once (so no runner pays for them).
+        preload: modules the zygote imports once (so no runner pays for them); ``module:function`` also
+            calls ``function()`` there (a cached loader: see :func:`vlcourse.grading.sandbox.child.preload`).
         env: extra environment variables for the zygote and its runners.
         sandbox: use bubblewrap where it works (otherwise: process separation and limits only).
         masked_files: withheld reference source files, empty in the sandbox's view of the package.
