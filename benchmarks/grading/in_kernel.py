@@ -34,6 +34,7 @@ import contextlib
 import importlib.util
 import inspect
 import io
+import logging
 import sys
 import types
 import warnings
@@ -125,11 +126,15 @@ def run_hidden_test(test_file: str, name: str, points: float, namespace: dict) -
     """Run hidden test ``name`` of ``test_file`` against the kernel's globals; the points earned (raises if it fails)."""
     warnings.filterwarnings("ignore")
     swallowed = io.StringIO()
-    with contextlib.redirect_stdout(swallowed), contextlib.redirect_stderr(swallowed):
-        test = getattr(hidden_module(test_file), name)
-        credit = Credit()
-        fixtures = {"student": kernel_student(namespace), "submitted": HandedIn(), "credit": credit}
-        test(**{p: fixtures[p] for p in inspect.signature(test).parameters})
+    logging.disable(logging.CRITICAL)  # handlers made before the redirect (transformers') hold the kernel's stderr
+    try:
+        with contextlib.redirect_stdout(swallowed), contextlib.redirect_stderr(swallowed):
+            test = getattr(hidden_module(test_file), name)
+            credit = Credit()
+            fixtures = {"student": kernel_student(namespace), "submitted": HandedIn(), "credit": credit}
+            test(**{p: fixtures[p] for p in inspect.signature(test).parameters})
+    finally:
+        logging.disable(logging.NOTSET)
     return round(points * credit.fraction, 4)
 
 
