@@ -11,7 +11,6 @@ Every figure is computed live on the course's small models: a tiny CLIP and a ch
 """),
 ("code", "skip", r"""
 # Setup (hidden in the slides). VLCOURSE_BUDGET=quick makes every demo run in seconds.
-import os
 import time
 import matplotlib.pyplot as plt
 import numpy as np
@@ -206,7 +205,7 @@ subsets = {"no filter": torch.ones(len(pairs), dtype=torch.bool), "ALIGN": rules
            "LAION": rules["LAION (CLIP >= 0.5)"], "all three": rules["all three"], "clean only": pairs.is_clean}
 subsets = {name: subsets[name] for name in budget(full=list(subsets), quick=["no filter", "CC", "LAION"], grade=["no filter", "LAION"])}
 train_cfg = FilterTraining(steps=budget(full=100, quick=100, grade=10), batch_size=budget(full=64, quick=32, grade=32),
-                           seeds=budget(full=(0, 1, 2, 3, 4), quick=(0, 1, 2), grade=(0, 1)), threads=os.cpu_count())
+                           seeds=budget(full=(0, 1, 2, 3, 4), quick=(0, 1, 2), grade=(0, 1)))  # torch's threads: every core unless OMP_NUM_THREADS says fewer
 zs_filtered = zero_shot_after_filtering(pairs, subsets, train_cfg)
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.4), sharey=True)
 for ax, attr in zip(axes, train_cfg.attributes):

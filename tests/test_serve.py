@@ -261,8 +261,10 @@ def test_engine_with_its_cache_decodes_what_the_full_forward_pass_decodes(server
 
     model, tok = served(server).model, served(server).tokenizer
     engine = Engine(served(server), max_batch=4)  # fewer slots than sequences: some wait for a free row
-    prompts = ["ROMEO:\n", "J", "KING HENRY:\nWhat say you to this, my lord", "QUEEN:\nNay", "To be", "HAMLET:\nO"]
-    lengths = [90, 5, 40, 70, 1, 30]
+    # The four long ones arrive at once and fill every row (however fast the engine decodes); the two short
+    # ones arrive while those run, wait for a row, and take over the rows of the ones that finish first.
+    prompts = ["ROMEO:\n", "KING HENRY:\nWhat say you to this, my lord", "QUEEN:\nNay", "HAMLET:\nO", "J", "To be"]
+    lengths = [90, 40, 70, 30, 5, 1]
     results = {}
     done = threading.Event()
     try:
@@ -277,7 +279,8 @@ def test_engine_with_its_cache_decodes_what_the_full_forward_pass_decodes(server
                         done.set()
 
             engine.submit(Sequence(tok.encode(prompt), SamplingParams(max_tokens=n, temperature=0), sink))
-            time.sleep(0.01 * i)  # arrivals spread over the decoding of the others
+            if i >= 3:
+                time.sleep(0.01 * i)  # the short ones' arrivals spread over the decoding of the others
         assert done.wait(120)
     finally:
         engine.close()
