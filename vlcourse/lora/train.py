@@ -239,14 +239,15 @@ def train_reference_adapter(folder=None, steps: int = 300, preset: str = "tiny")
     base = base.to(run.device)
     train_ids, val_ids, _ = adaptation_data(tokenizer)
     block, batch = base.config.block_size, run.batch_size
-    base_loss = estimate_loss(base, val_ids, block, batch, 20, seed=2, device=run.device)
+    base_loss = estimate_loss(base, val_ids, block, batch, run.eval_iters, seed=2, device=run.device)
     result = run_adaptation(base, train_ids, val_ids, REFERENCE_CONFIG.r, cfg=reference_train_config(run.steps),
                             alpha=REFERENCE_CONFIG.alpha, target_modules=REFERENCE_CONFIG.target_modules,
-                            seed=0, keep_model=True, batch_size=batch, device=run.device)
+                            seed=0, keep_model=True, batch_size=batch, device=run.device,
+                            eval_iters=max(1, run.eval_iters // 2))
     from vlcourse.lora.adapter import adapter_state_dict
 
     state = adapter_state_dict(result.model)
-    metrics = {"val_loss": round(estimate_loss(result.model, val_ids, block, batch, 20, seed=2, device=run.device), 4),
+    metrics = {"val_loss": round(estimate_loss(result.model, val_ids, block, batch, run.eval_iters, seed=2, device=run.device), 4),
                "base_val_loss": round(base_loss, 4), "steps": run.steps, "train_seconds": round(result.seconds, 1),
                "trainable": result.trainable, "torch_threads": torch.get_num_threads()}
     config = {"lora": REFERENCE_CONFIG.to_dict(), "base": entry.name, "train": dataclasses.asdict(reference_train_config(run.steps)),
@@ -257,11 +258,16 @@ def train_reference_adapter(folder=None, steps: int = 300, preset: str = "tiny")
 
 @dataclass(frozen=True)
 class AdapterRun:
-    """A preset of the reference adapter: its steps, batch and device (its base is the GPT of the same preset)."""
+    """A preset of the reference adapter: its steps, batch and device (its base is the GPT of the same preset).
+
+    ``eval_iters`` batches measure the base's and the adapted model's validation loss (half as many the
+    curve during training); a dry run shrinks it with the batch (:func:`vlcourse.distributed.with_device`).
+    """
 
     steps: int
     batch_size: int = 32
     device: str = "cpu"
+    eval_iters: int = 20
 
 
 PRESETS = {
