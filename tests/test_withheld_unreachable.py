@@ -3,7 +3,8 @@
 Before searching, every other form of the code is put where a careless setup leaves it: bytecode
 caches beside the source (for this and another Python version, optimised too) and an editor's
 backup file. The search itself is ``tests/withheld_search.py``; it runs once from the editable
-install the suite uses and once from a virtual environment with a regular (non-editable) install.
+install the suite uses and once from a virtual environment with a regular (non-editable) install,
+where it skips the files the first search grepped clean that are provably unchanged.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from vlcourse.grading.sandbox.sandbox import build_package_view, bwrap_works
+from vlcourse.grading.sandbox.sandbox import build_package_view, bwrap_works, visible_in_package
 from vlcourse.paths import repo_root
 
 from withheld_search import ASSIGNMENTS, search_sandbox
@@ -76,15 +77,24 @@ def test_the_package_view_is_an_allow_list(tmp_path):
     assert (view / "sub" / "open.py").read_text() == "y = 2"
 
 
-@needs_bwrap
-def test_nothing_withheld_is_readable_from_an_editable_install():
+@pytest.fixture(scope="module")
+def editable_search() -> dict:
+    """The search from the editable install the suite runs from, with the other forms planted."""
+    if not bwrap_works():
+        pytest.skip("needs bubblewrap (setup.sh installs it)")
     package = Path(load_assignment(ASSIGNMENTS[0]).withheld_files()[0]).parents[1]
     planted = plant_other_forms(package)
     try:
-        assert_nothing_leaks(search_sandbox())
+        return search_sandbox()
     finally:
         for path in planted:
             path.unlink(missing_ok=True)
+
+
+@needs_bwrap
+def test_nothing_withheld_is_readable_from_an_editable_install(editable_search):
+    assert_nothing_leaks(editable_search)
+    assert editable_search["searched"] == editable_search["files"] > 10_000
 
 
 def regular_install(env_dir: Path) -> Path:
@@ -107,14 +117,22 @@ def regular_install(env_dir: Path) -> Path:
 
 
 @needs_bwrap
-def test_nothing_withheld_is_readable_from_a_regular_install(tmp_path):
+def test_nothing_withheld_is_readable_from_a_regular_install(tmp_path, editable_search):
+    """The same search from a regular install; files the editable search grepped clean, unchanged since
+    (same device, inode, size and times), are not grepped twice: everything else is, the new install included."""
     python = regular_install(tmp_path / "env")
     script = Path(__file__).with_name("withheld_search.py")
+    known_clean = tmp_path / "known_clean.json"
+    known_clean.write_text(json.dumps(editable_search["clean"]))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env["VLCOURSE_ROOT"] = str(repo_root())
-    done = subprocess.run([str(python), str(script)], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=1500)
+    done = subprocess.run([str(python), str(script), str(known_clean)], capture_output=True, text=True, env=env,
+                          cwd=tmp_path, timeout=1500)
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout)
     assert Path(report["package"]).is_relative_to(tmp_path / "env"), f"not the regular install: {report['package']}"
     assert any(Path(report["package"]).rglob("losses.cpython-*.pyc")), "pip left no bytecode to hide"
     assert_nothing_leaks(report)
+    package = Path(report["package"])
+    visible = sum(1 for p in package.rglob("*") if p.is_file() and visible_in_package(p.relative_to(package)))
+    assert visible <= report["searched"] < report["files"], "at least the new install's files must be grepped"

@@ -20,6 +20,7 @@ bytecode handed in as submitted files, which the search must find.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import py_compile
 import sys
@@ -49,21 +50,31 @@ PATTERNS_FILE = "withheld-fingerprints.bin"
 SEARCH_CELL = f'''
 import os, subprocess
 
-def search_readable_files(patterns_hex):
+def readable_files():
+    """path -> identity (device, inode, size, modified and changed times) of every regular file."""
+    roots = sorted(os.path.join("/", e) for e in os.listdir("/") if e not in ("proc", "sys", "dev"))
+    listing = subprocess.run(["find", *roots, "-type", "f", "!", "-name", "{PATTERNS_FILE}", "-printf", "%D:%i:%s:%T@:%C@ %p\\\\0"],
+                             capture_output=True).stdout.decode(errors="surrogateescape")
+    return {{entry.split(" ", 1)[1]: entry.split(" ", 1)[0] for entry in listing.split("\\0") if " " in entry}}
+
+def search_readable_files(patterns_hex, known_clean=""):
     patterns = "/tmp/{PATTERNS_FILE}"
     with open(patterns, "wb") as handle:
         handle.write(b"\\n".join(bytes.fromhex(h) for h in patterns_hex))
-    roots = sorted(os.path.join("/", e) for e in os.listdir("/") if e not in ("proc", "sys", "dev"))
-    files = subprocess.run(["find", *roots, "-type", "f", "!", "-name", "{PATTERNS_FILE}", "-print0"],
-                           capture_output=True).stdout
-    grep = ["xargs", "-0", "-P", str(len(os.sched_getaffinity(0))), "-n", "500", "grep", "-a", "-F", "-l", "-s", "-f", patterns]
-    listed = subprocess.run(grep, input=files, capture_output=True, env={{"LC_ALL": "C", "PATH": os.environ["PATH"]}}
-                            ).stdout.decode(errors="replace").splitlines()
+    identities = readable_files()
+    skip = set(known_clean.split("\\n")) if known_clean else set()
+    todo = [path for path, identity in identities.items() if identity not in skip]
+    grep = ["xargs", "-0", "-P", str(len(os.sched_getaffinity(0))), "-n", "500", "grep", "-a", "-F", "-l", "-Z", "-s", "-f", patterns]
+    listed = subprocess.run(grep, input="\\0".join(todo).encode(errors="surrogateescape"), capture_output=True,
+                            env={{"LC_ALL": "C", "PATH": os.environ["PATH"]}}).stdout.decode(errors="surrogateescape")
+    listed = [path for path in listed.split("\\0") if path]
+    hit = set(listed)
     found = {{}}
     for path in listed:
         hits = subprocess.run(["grep", "-a", "-F", "-o", "-f", patterns, path], capture_output=True).stdout
-        found[path] = sorted({{h.hex() for h in hits.split(b"\\n") if h}})
-    return found
+        found[path.encode(errors="surrogateescape").decode(errors="replace")] = sorted({{h.hex() for h in hits.split(b"\\n") if h}})
+    clean = "\\n".join(identities[path] for path in todo if path not in hit)
+    return {{"found": found, "clean": clean, "files": len(identities), "searched": len(todo)}}
 
 def suspicious_names():
     names = []
@@ -162,10 +173,23 @@ def positive_control(folder: Path) -> list[str]:
     return names
 
 
-def search_sandbox() -> dict:
-    """Run the search in a sandboxed runner; returns hits, suspicious names and the control's hits."""
+def patterns_digest(patterns: dict[bytes, str]) -> str:
+    return hashlib.sha256(b"\n".join(sorted(patterns))).hexdigest()
+
+
+def search_sandbox(known_clean: dict | None = None) -> dict:
+    """Run the search in a sandboxed runner; returns hits, suspicious names and the control's hits.
+
+    ``known_clean`` is the ``clean`` entry of an earlier search's report: the identities (device,
+    inode, size, modified and changed times) of the files it grepped without a hit, and the digest of
+    its fingerprints. With the same fingerprints, a file of the same identity is the same unchanged
+    file (any write or ``chmod`` moves its changed time, which no user can set), so it is not grepped
+    again: the second search of the suite (a regular install) greps what differs from the first.
+    """
     allowed = visible_text()
     patterns = withheld_fingerprints(allowed) | course_fingerprints(allowed)
+    digest = patterns_digest(patterns)
+    skip = known_clean["identities"] if known_clean and known_clean["patterns"] == digest else ""
     masked = withheld_files()
     limits = Limits(call_seconds=1200, cell_seconds=60, submission_seconds=2400, cpu_seconds=2400)
     spec = RunnerSpec(limits=limits, sandbox=True, masked_files=masked)
@@ -178,7 +202,8 @@ def search_sandbox() -> dict:
         try:
             assert runner.run_notebook()[0].status == "ok", runner.results[0].error
             student = Student(runner)
-            found = student.search_readable_files(sorted(p.hex() for p in patterns))
+            searched = student.search_readable_files(sorted(p.hex() for p in patterns), skip)
+            found = searched["found"]
             names = student.suspicious_names()
         finally:
             runner.close()
@@ -198,8 +223,13 @@ def search_sandbox() -> dict:
         "suspicious_names": names,
         "coincidences": coincidences,
         "repo_root": str(repo_root()),
+        "files": searched["files"],
+        "searched": searched["searched"],
+        "clean": {"patterns": digest, "identities": searched["clean"]},
     }
 
 
 if __name__ == "__main__":
-    json.dump(search_sandbox(), sys.stdout)
+    # python withheld_search.py [KNOWN_CLEAN.json]: the report as JSON (without the clean identities)
+    earlier = json.loads(Path(sys.argv[1]).read_text()) if len(sys.argv) > 1 else None
+    json.dump({k: v for k, v in search_sandbox(earlier).items() if k != "clean"}, sys.stdout)
