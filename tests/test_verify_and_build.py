@@ -34,3 +34,14 @@ def test_full_marks_with_a_cell_error_does_not_verify():
     assert not ok and "cell 7" in detail and "is withheld" in detail
     short = SubmissionResult("solution", {"a": 1.5}, {"a": 2.0})
     assert not clean_full_marks(short)[0]
+
+
+def test_only_variants_that_must_lose_points_are_graded_on_their_cell_alone():
+    from vlcourse.grading.authoring.variants import Variant
+    from vlcourse.grading.authoring.verify import variant_focus
+
+    variants = [Variant("off_by_one", "loss", "", "below", ""), Variant("cheat", "loss", "", "zero", ""),
+                Variant("other_style", "loss", "", "full", ""), Variant("typo_in_header", "losss", "", "below", "")]
+    focus = variant_focus(variants, {"loss", "sampler"})
+    assert set(focus) == {"off_by_one", "cheat"}  # a correct alternative must earn every cell; an unknown cell gets all
+    assert all(f.cells == frozenset({"loss"}) and not f.stop_at_first_loss for f in focus.values())  # every test: signatures

@@ -22,6 +22,7 @@ from vlcourse.grading.grade import SubmissionResult
 from vlcourse.grading.authoring.mutation import MutationRun, all_mutants, mutant_folders, mutation_run, summary_lines
 from vlcourse.grading.authoring.mutation_report import write_mutation_report
 from vlcourse.grading.suite.plugin import GradedTest, cell_points, collect_graded_tests
+from vlcourse.grading.workers import Focus
 from vlcourse.grading.authoring.variants import Variant, blank_submission, read_variants, solution_submission, variant_submission
 
 
@@ -139,6 +140,7 @@ def verify_assignment(assignment: Assignment, log=print, workers: int | None = N
         folders |= {name: variant_submission(assignment, v, tmp / name) for name, v in variants.items()}
         mutant_dirs, focus = mutant_folders(assignment, mutant_list, tmp / "mutants")
         folders |= mutant_dirs
+        focus |= variant_focus(variants.values(), {t.cell for t in tests})
         count = workers or default_workers(len(folders), assignment.submissions_per_worker)
         results = {}
         for result in tqdm(grade_many(assignment, folders, tests, count, focus), total=len(folders),
@@ -157,6 +159,16 @@ def verify_assignment(assignment: Assignment, log=print, workers: int | None = N
             write_mutation_report(run, report)
             log(f"mutation report: {report}")
     return checks
+
+
+def variant_focus(variants, graded_cells: set[str]) -> dict[str, Focus]:
+    """Variants expected to lose points are graded on their own cell only.
+
+    Their check reads nothing else: the cell's score and which of its tests failed (the failure
+    signature). Every cell of the notebook still runs; only other cells' hidden tests are skipped.
+    Variants expected to score full marks (correct alternatives) are graded on every cell.
+    """
+    return {v.name: Focus(frozenset({v.cell})) for v in variants if v.expect != "full" and v.cell in graded_cells}
 
 
 def record_suite_checks(assignment: Assignment, variants: dict[str, Variant], results: dict[str, SubmissionResult],
