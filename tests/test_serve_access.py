@@ -127,9 +127,12 @@ def start_endpoint(tmp_path, rate: float) -> tuple[subprocess.Popen, str]:
 
 
 def test_one_key_flooding_does_not_starve_the_others(tmp_path):
-    """64 clients on 8 keys over loopback; the 8th key floods. The others' median latency stays within 2x of
-    their run without the flood, and none of their requests is lost (the ratio is measured in one run)."""
-    process, url = start_endpoint(tmp_path, rate=10.0)  # each polite key sends under 8 requests a second
+    """64 clients on 8 keys over loopback; the 8th key floods. None of the others' requests is lost, and the
+    flooder is answered no more than its rate allows over the time it flooded (plus its burst): the rest of the
+    endpoint's time stays with the others. How much their latency grows is a timing, measured by
+    ``benchmarks/llm_endpoint/fair_share.py`` (1.17x with the limit, 2.16x without), not asserted here."""
+    rate = 10.0
+    process, url = start_endpoint(tmp_path, rate=rate)  # each polite key sends under 8 requests a second
     try:
         result = fair_share(url, list(KEYS), clients_per_key=8, requests_per_client=5, pause=1.0)
     finally:
@@ -137,4 +140,4 @@ def test_one_key_flooding_does_not_starve_the_others(tmp_path):
         process.wait(timeout=30)
     assert result.lost == 0
     assert result.flood_refused > 0 and result.flood_answered > 0  # the flooder got its share, and 429s beyond it
-    assert result.ratio <= 2.0, result
+    assert result.flood_answered <= rate * result.flood_seconds + rate, result  # burst = rate (start_endpoint)

@@ -32,6 +32,7 @@ class FairShare:
     flood_sent: int
     flood_answered: int  # the flooder's requests that got a completion
     flood_refused: int  # ... that got 429
+    flood_seconds: float = 0.0  # from the flooding process's start to its stop (an upper bound on how long it sent)
 
     @property
     def ratio(self) -> float:
@@ -95,6 +96,7 @@ def fair_share(url: str, keys: list[str], clients_per_key: int = 8, requests_per
     stop, counts = context.Event(), context.Array("l", 3)
     process = context.Process(target=flood, args=(url, flooder, flood_in_flight, max_tokens, model, stop, counts),
                               daemon=True)
+    started = time.monotonic()
     process.start()
     try:
         time.sleep(1.0)  # the flood is under way before the measured requests start
@@ -105,7 +107,7 @@ def fair_share(url: str, keys: list[str], clients_per_key: int = 8, requests_per
         if process.is_alive():
             process.kill()
     return FairShare(statistics.median(alone), statistics.median(flooded), len(polite) * clients_per_key * requests_per_client,
-                     lost_alone + lost_flooded, counts[0], counts[1], counts[2])
+                     lost_alone + lost_flooded, counts[0], counts[1], counts[2], time.monotonic() - started)
 
 
 def main(argv: list[str] | None = None) -> int:
