@@ -55,7 +55,7 @@ def readable_files():
     roots = sorted(os.path.join("/", e) for e in os.listdir("/") if e not in ("proc", "sys", "dev"))
     listing = subprocess.run(["find", *roots, "-type", "f", "!", "-name", "{PATTERNS_FILE}", "-printf", "%D:%i:%s:%T@:%C@ %p\\\\0"],
                              capture_output=True).stdout.decode(errors="surrogateescape")
-    return {{entry.split(" ", 1)[1]: entry.split(" ", 1)[0] for entry in listing.split("\\0") if " " in entry}}
+    return {{path: identity for identity, _, path in (entry.partition(" ") for entry in listing.split("\\0")) if path}}
 
 def search_readable_files(patterns_hex, known_clean=""):
     patterns = "/tmp/{PATTERNS_FILE}"

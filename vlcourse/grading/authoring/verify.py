@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -161,7 +162,7 @@ def verify_assignment(assignment: Assignment, log=print, workers: int | None = N
     return checks
 
 
-def variant_focus(variants, graded_cells: set[str]) -> dict[str, Focus]:
+def variant_focus(variants: Iterable[Variant], graded_cells: set[str]) -> dict[str, Focus]:
     """Variants expected to lose points are graded on their own cell only.
 
     Their check reads nothing else: the cell's score and which of its tests failed (the failure
